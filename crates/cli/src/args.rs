@@ -1,0 +1,96 @@
+//! The command line: subcommands, and one-line errors for unknown flags.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{CommandFactory, Parser, Subcommand};
+use ganymede_proxy::ProxyArgs;
+
+/// Ganymede: a multi-user Jupyter hub and its proxy, in one binary.
+#[derive(Debug, Parser)]
+#[command(name = "ganymede", version, about, long_about = None)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run the reverse proxy alone, a drop-in for configurable-http-proxy (same flags and REST API).
+    Proxy(ProxyArgs),
+}
+
+/// What `ganymede` with no subcommand runs until the hub exists: the proxy on 127.0.0.1:8000.
+pub(crate) fn default_proxy_args() -> anyhow::Result<ProxyArgs> {
+    match Cli::try_parse_from(["ganymede", "proxy", "--ip", "127.0.0.1"]) {
+        Ok(Cli {
+            command: Some(Command::Proxy(proxy)),
+        }) => Ok(proxy),
+        Ok(_) => anyhow::bail!("the default proxy arguments did not parse as `ganymede proxy`"),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Writes one line to stderr, ignoring a closed stderr.
+pub(crate) fn eprint_line(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// Help and version go to stdout as usual; an unknown flag becomes one line naming the nearest
+/// valid one.
+pub(crate) fn report_parse_error(error: &clap::Error) -> ExitCode {
+    if error.kind() != ErrorKind::UnknownArgument {
+        let _ = error.print();
+        return if error.use_stderr() {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
+    let flag = match error.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(flag)) => flag.clone(),
+        _ => String::from("?"),
+    };
+    let name = flag.split('=').next().unwrap_or(&flag).to_owned();
+    let hint = nearest_flag(&name).map_or_else(
+        || " (see `ganymede proxy --help`)".to_owned(),
+        |nearest| format!("; did you mean {nearest}?"),
+    );
+    eprint_line(&format!("ganymede: unknown flag {name}{hint}"));
+    ExitCode::from(2)
+}
+
+/// The proxy flag closest to `given`, if any is close enough to be a typo.
+fn nearest_flag(given: &str) -> Option<String> {
+    let given = given.trim_start_matches('-');
+    let command = Cli::command();
+    let proxy = command.find_subcommand("proxy")?;
+    proxy
+        .get_arguments()
+        .filter(|arg| !arg.is_hide_set())
+        .filter_map(|arg| arg.get_long())
+        .map(|long| (strsim::damerau_levenshtein(given, long), long))
+        .filter(|(distance, long)| *distance <= 2.max(long.len() / 3))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, long)| format!("--{long}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nearest_flag;
+
+    #[test]
+    fn typos_find_the_flag() {
+        let cases = [
+            ("--prot", Some("--port")),
+            ("--api-prot", Some("--api-port")),
+            ("--error-taget", Some("--error-target")),
+            ("--no-xforward", Some("--no-x-forward")),
+            ("--completely-different", None),
+        ];
+        for (given, expected) in cases {
+            assert_eq!(nearest_flag(given).as_deref(), expected, "{given}");
+        }
+    }
+}

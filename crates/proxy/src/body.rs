@@ -1,0 +1,117 @@
+//! Body types: everything the proxy sends is a [`ProxyBody`], streamed, never collected.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Empty, Full};
+
+use crate::route_table::Activity;
+
+/// Any error a body can end with.
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The one body type of the data plane, the API and the error pages.
+pub(crate) type ProxyBody = BoxBody<Bytes, BoxError>;
+
+/// A body with these bytes.
+pub(crate) fn full(bytes: impl Into<Bytes>) -> ProxyBody {
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed()
+}
+
+/// An empty body.
+pub(crate) fn empty() -> ProxyBody {
+    Empty::new().map_err(|never| match never {}).boxed()
+}
+
+/// Which way a streamed body flows, for the log line when it breaks.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Direction {
+    /// From the client to the target (an upload).
+    Request,
+    /// From the target to the client (a download).
+    Response,
+}
+
+/// Streams a body through, recording route activity per frame and logging one line if it breaks.
+pub(crate) struct Observed<B> {
+    inner: B,
+    activity: Arc<Activity>,
+    direction: Direction,
+    path: Arc<str>,
+}
+
+impl<B> Observed<B>
+where
+    B: Body<Data = Bytes> + Unpin + Send + Sync + 'static,
+    B::Error: Into<BoxError>,
+{
+    pub(crate) fn wrap(
+        inner: B,
+        activity: Arc<Activity>,
+        direction: Direction,
+        path: Arc<str>,
+    ) -> ProxyBody {
+        Self {
+            inner,
+            activity,
+            direction,
+            path,
+        }
+        .boxed()
+    }
+}
+
+impl<B> Body for Observed<B>
+where
+    B: Body<Data = Bytes> + Unpin,
+    B::Error: Into<BoxError>,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        match Pin::new(&mut self.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if frame.is_data() {
+                    self.activity.touch_now();
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(error))) => {
+                let error: BoxError = error.into();
+                match self.direction {
+                    Direction::Response => tracing::warn!(
+                        path = %self.path,
+                        %error,
+                        "target broke off the response mid-stream; closing the client connection"
+                    ),
+                    Direction::Request => tracing::info!(
+                        path = %self.path,
+                        %error,
+                        "client broke off the request body mid-stream"
+                    ),
+                }
+                Poll::Ready(Some(Err(error)))
+            }
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}

@@ -1,0 +1,279 @@
+//! Header rewriting between client and target: hop-by-hop removal, `X-Forwarded-*`, `Location`.
+
+use http::Uri;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+
+use crate::config::ForwardOptions;
+
+/// Headers that describe one connection, not the message, and so never cross the proxy.
+const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "http2-settings",
+];
+
+/// Whether a request asks to switch protocols (a WebSocket handshake, in practice).
+pub(crate) fn is_upgrade_request(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::UPGRADE)
+        && headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|token| token.trim().eq_ignore_ascii_case("upgrade"))
+}
+
+/// Removes hop-by-hop headers and whatever `Connection` names; an upgrade keeps `Upgrade` and
+/// gets `Connection: upgrade` back, since the target must see the handshake.
+pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
+    let upgrade_value = headers.get(header::UPGRADE).cloned();
+    let listed: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|token| HeaderName::from_bytes(token.trim().as_bytes()).ok())
+        .collect();
+    for name in listed {
+        headers.remove(name);
+    }
+    for name in HOP_BY_HOP {
+        headers.remove(name);
+    }
+    if upgrade {
+        if let Some(value) = upgrade_value {
+            headers.insert(header::UPGRADE, value);
+        }
+        headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    }
+}
+
+/// What the proxy knows about the client side of a request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClientSide {
+    /// The client's IP address; `None` on a Unix socket.
+    pub(crate) ip: Option<std::net::IpAddr>,
+    /// Whether the client connected over TLS.
+    pub(crate) tls: bool,
+}
+
+/// Adds `X-Forwarded-For/-Port/-Proto` (appended to what a previous proxy sent) and
+/// `X-Forwarded-Host` (kept if already set), the way configurable-http-proxy does.
+pub(crate) fn add_x_forwarded(headers: &mut HeaderMap, client: ClientSide, websocket: bool) {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let port = host
+        .rsplit_once(':')
+        .filter(|(_, port)| {
+            !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && !host.ends_with(']')
+        })
+        .map_or_else(
+            || if client.tls { "443" } else { "80" }.to_owned(),
+            |(_, port)| port.to_owned(),
+        );
+    let proto = match (websocket, client.tls) {
+        (false, false) => "http",
+        (false, true) => "https",
+        (true, false) => "ws",
+        (true, true) => "wss",
+    };
+    let values = [
+        ("x-forwarded-for", client.ip.map(|ip| ip.to_string())),
+        ("x-forwarded-port", Some(port)),
+        ("x-forwarded-proto", Some(proto.to_owned())),
+    ];
+    for (name, value) in values {
+        let Some(value) = value else { continue };
+        let combined = match headers.get(name).and_then(|v| v.to_str().ok()) {
+            Some(previous) if !previous.is_empty() => format!("{previous},{value}"),
+            _ => value,
+        };
+        if let Ok(combined) = HeaderValue::from_str(&combined) {
+            headers.insert(name, combined);
+        }
+    }
+    if !headers.contains_key("x-forwarded-host")
+        && let Ok(host) = HeaderValue::from_str(&host) {
+            headers.insert("x-forwarded-host", host);
+        }
+}
+
+/// `--auto-rewrite` and `--protocol-rewrite`: a redirect that points at the target is made to
+/// point at the proxy instead.
+pub(crate) fn rewrite_location(
+    headers: &mut HeaderMap,
+    status: http::StatusCode,
+    target: &url::Url,
+    request_host: Option<&str>,
+    options: &ForwardOptions,
+) {
+    if !(options.auto_rewrite || options.protocol_rewrite.is_some()) {
+        return;
+    }
+    if !matches!(status.as_u16(), 201 | 301 | 302 | 307 | 308) {
+        return;
+    }
+    let Some(location) = headers.get(header::LOCATION).and_then(|v| v.to_str().ok()) else {
+        return;
+    };
+    let Ok(mut url) = url::Url::parse(location) else {
+        return;
+    };
+    if url.host_str() != target.host_str()
+        || url.port_or_known_default() != target.port_or_known_default()
+    {
+        return;
+    }
+    if options.auto_rewrite
+        && let Some(host) = request_host {
+            let Ok(authority) = host.parse::<http::uri::Authority>() else {
+                return;
+            };
+            if url.set_host(Some(authority.host())).is_err()
+                || url.set_port(authority.port_u16()).is_err()
+            {
+                return;
+            }
+        }
+    if let Some(scheme) = &options.protocol_rewrite
+        && url.set_scheme(scheme).is_err() {
+            return;
+        }
+    if let Ok(value) = HeaderValue::from_str(url.as_str()) {
+        headers.insert(header::LOCATION, value);
+    }
+}
+
+/// The request's host (the `Host` header, else the HTTP/2 `:authority`), port included.
+pub(crate) fn request_host<'a>(headers: &'a HeaderMap, uri: &'a Uri) -> Option<&'a str> {
+    headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| uri.authority().map(http::uri::Authority::as_str))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upgrade_detection() {
+        let mut headers = HeaderMap::new();
+        assert!(!is_upgrade_request(&headers));
+        headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        headers.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("keep-alive, Upgrade"),
+        );
+        assert!(is_upgrade_request(&headers));
+        headers.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
+        assert!(!is_upgrade_request(&headers));
+    }
+
+    #[test]
+    fn hop_by_hop_headers_are_removed() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("close, x-secret"),
+        );
+        headers.insert("x-secret", HeaderValue::from_static("1"));
+        headers.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        headers.insert(
+            header::TRANSFER_ENCODING,
+            HeaderValue::from_static("chunked"),
+        );
+        headers.insert("x-kept", HeaderValue::from_static("1"));
+        strip_hop_by_hop(&mut headers, false);
+        let names: Vec<_> = headers.keys().map(HeaderName::as_str).collect();
+        assert_eq!(names, ["x-kept"]);
+    }
+
+    #[test]
+    fn x_forwarded_cases() {
+        let ip = Some(
+            "10.1.2.3"
+                .parse()
+                .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0])),
+        );
+        // (Host, previous X-Forwarded-For, tls, websocket, expected for, port, proto, host)
+        let cases = [
+            (
+                Some("hub.example.org:8000"),
+                None,
+                false,
+                false,
+                "10.1.2.3",
+                "8000",
+                "http",
+                "hub.example.org:8000",
+            ),
+            (
+                Some("hub.example.org"),
+                None,
+                true,
+                false,
+                "10.1.2.3",
+                "443",
+                "https",
+                "hub.example.org",
+            ),
+            (
+                Some("hub.example.org"),
+                Some("1.1.1.1"),
+                false,
+                true,
+                "1.1.1.1,10.1.2.3",
+                "80",
+                "ws",
+                "hub.example.org",
+            ),
+            (
+                Some("[::1]:9"),
+                None,
+                true,
+                true,
+                "10.1.2.3",
+                "9",
+                "wss",
+                "[::1]:9",
+            ),
+            (None, None, false, false, "10.1.2.3", "80", "http", ""),
+        ];
+        for (host, previous, tls, websocket, xff, port, proto, xfh) in cases {
+            let mut headers = HeaderMap::new();
+            if let Some(host) = host {
+                headers.insert(header::HOST, HeaderValue::from_static(host));
+            }
+            if let Some(previous) = previous {
+                headers.insert("x-forwarded-for", HeaderValue::from_static(previous));
+            }
+            add_x_forwarded(&mut headers, ClientSide { ip, tls }, websocket);
+            let get = |name: &str| {
+                headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-")
+                    .to_owned()
+            };
+            assert_eq!(
+                [
+                    get("x-forwarded-for"),
+                    get("x-forwarded-port"),
+                    get("x-forwarded-proto"),
+                    get("x-forwarded-host")
+                ],
+                [xff, port, proto, xfh],
+                "host {host:?} tls {tls} ws {websocket}"
+            );
+        }
+    }
+}

@@ -1,0 +1,499 @@
+//! Listeners and connections: bind everything first, then serve until shutdown.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{Request, Response, StatusCode};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, UnixListener};
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::api::{self, ApiState};
+use crate::body::{self, ProxyBody};
+use crate::config::{Listen, ProxyConfig};
+use crate::forward;
+use crate::headers::ClientSide;
+use crate::metrics::Metrics;
+use crate::state::DataPlane;
+use crate::store::RouteStore;
+
+/// How long open requests may finish after a shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// The biggest request head (request line and headers) a client may send; more is a 431.
+const MAX_HEAD: usize = 32 * 1024;
+
+/// The proxy could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// A listener could not be bound.
+    #[error("cannot listen on {what} {listen}: {source}")]
+    Bind {
+        /// Which listener (`proxy`, `API`, ...).
+        what: &'static str,
+        /// Where.
+        listen: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// `--default-target` was refused.
+    #[error("invalid --default-target: {0}")]
+    DefaultTarget(#[from] crate::route_table::RouteError),
+}
+
+enum Listener {
+    Tcp(TcpListener),
+    Unix(UnixListener),
+}
+
+/// A proxy whose sockets are bound; [`Proxy::serve`] runs it.
+pub struct Proxy {
+    routes: Arc<RouteStore>,
+    metrics: Arc<Metrics>,
+    plane: Arc<DataPlane>,
+    api: Arc<ApiState>,
+    keep_alive: Duration,
+    public: (Listener, Option<TlsAcceptor>),
+    api_listener: (Listener, Option<TlsAcceptor>),
+    metrics_listener: Option<Listener>,
+    redirect: Option<(TcpListener, u16)>,
+    addrs: Addrs,
+}
+
+/// Where the proxy's listeners ended up (ports are real even if 0 was asked for).
+#[derive(Debug, Clone, Default)]
+pub struct Addrs {
+    /// The public listener, if TCP.
+    pub proxy: Option<SocketAddr>,
+    /// The API listener, if TCP.
+    pub api: Option<SocketAddr>,
+    /// The metrics listener, if any and TCP.
+    pub metrics: Option<SocketAddr>,
+    /// The HTTP-to-HTTPS redirect listener, if any.
+    pub redirect: Option<SocketAddr>,
+}
+
+impl std::fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Proxy")
+            .field("addrs", &self.addrs)
+            .finish_non_exhaustive()
+    }
+}
+
+async fn bind(
+    what: &'static str,
+    listen: &Listen,
+) -> Result<(Listener, Option<SocketAddr>), ServeError> {
+    let error = |source| ServeError::Bind {
+        what,
+        listen: listen.to_string(),
+        source,
+    };
+    match listen {
+        Listen::Tcp(addr) => {
+            let listener = TcpListener::bind(addr).await.map_err(error)?;
+            let local = listener.local_addr().map_err(error)?;
+            Ok((Listener::Tcp(listener), Some(local)))
+        }
+        Listen::Unix(path) => {
+            // A socket file left by a previous run would make bind fail; only remove sockets.
+            if let Ok(meta) = std::fs::symlink_metadata(path) {
+                use std::os::unix::fs::FileTypeExt;
+                if meta.file_type().is_socket() {
+                    let _ = std::fs::remove_file(path);
+                }
+            }
+            Ok((
+                Listener::Unix(UnixListener::bind(path).map_err(error)?),
+                None,
+            ))
+        }
+    }
+}
+
+impl Proxy {
+    /// Binds every listener and adds the `--default-target` route.
+    ///
+    /// The hub passes its own `routes` to share the table in-process.
+    pub async fn bind(config: ProxyConfig, routes: Arc<RouteStore>) -> Result<Self, ServeError> {
+        if let Some(target) = &config.default_target {
+            let mut data = serde_json::Map::new();
+            data.insert(
+                "target".to_owned(),
+                serde_json::Value::String(target.to_string()),
+            );
+            routes.add("/", data)?;
+        }
+        let metrics = Arc::new(Metrics::new());
+        let plane = Arc::new(DataPlane::new(
+            &config,
+            Arc::clone(&routes),
+            Arc::clone(&metrics),
+        ));
+        let api = Arc::new(ApiState {
+            routes: Arc::clone(&routes),
+            auth_token: config.auth_token.clone(),
+            host_routing: config.forward.host_routing,
+            metrics: Arc::clone(&metrics),
+        });
+        let (public, proxy_addr) = bind("proxy", &config.listen).await?;
+        let (api_listener, api_addr) = bind("API", &config.api_listen).await?;
+        let (metrics_listener, metrics_addr) = match &config.metrics_listen {
+            Some(listen) => {
+                let (listener, addr) = bind("metrics", listen).await?;
+                (Some(listener), addr)
+            }
+            None => (None, None),
+        };
+        let (redirect, redirect_addr) = match &config.redirect {
+            Some(redirect) => {
+                let (listener, addr) = bind("redirect", &Listen::Tcp(redirect.listen)).await?;
+                let Listener::Tcp(listener) = listener else {
+                    unreachable!("a TCP listen address gives a TCP listener")
+                };
+                (Some((listener, redirect.to_port)), addr)
+            }
+            None => (None, None),
+        };
+        let scheme = if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let api_scheme = if config.api_tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let shown = |listen: &Listen, addr: Option<SocketAddr>| {
+            addr.map_or_else(|| listen.to_string(), |a| a.to_string())
+        };
+        tracing::info!(
+            "Proxying {scheme}://{} to {}",
+            shown(&config.listen, proxy_addr),
+            config
+                .default_target
+                .as_ref()
+                .map_or("(no default)".to_owned(), ToString::to_string)
+        );
+        tracing::info!(
+            "Proxy API at {api_scheme}://{}/api/routes",
+            shown(&config.api_listen, api_addr)
+        );
+        if let Some(listen) = &config.metrics_listen {
+            tracing::info!(
+                "Serve metrics at http://{}/metrics",
+                shown(listen, metrics_addr)
+            );
+        }
+        if let Some(addr) = redirect_addr {
+            tracing::info!("Redirecting http://{addr} to HTTPS");
+        }
+        if config.auth_token.is_none() {
+            tracing::warn!("REST API is not authenticated: set CONFIGPROXY_AUTH_TOKEN");
+        }
+        Ok(Self {
+            routes,
+            metrics,
+            plane,
+            api,
+            keep_alive: config.timeouts.keep_alive,
+            public: (public, config.tls.map(TlsAcceptor::from)),
+            api_listener: (api_listener, config.api_tls.map(TlsAcceptor::from)),
+            metrics_listener,
+            redirect,
+            addrs: Addrs {
+                proxy: proxy_addr,
+                api: api_addr,
+                metrics: metrics_addr,
+                redirect: redirect_addr,
+            },
+        })
+    }
+
+    /// Where the listeners are.
+    pub fn addrs(&self) -> &Addrs {
+        &self.addrs
+    }
+
+    /// The route table this proxy serves.
+    pub fn routes(&self) -> &Arc<RouteStore> {
+        &self.routes
+    }
+
+    /// Serves until `shutdown` resolves, then lets open requests finish for a few seconds.
+    pub async fn serve(self, shutdown: impl Future<Output = ()>) {
+        let cancel = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        let builder = Arc::new(connection_builder(self.keep_alive));
+
+        let plane = self.plane;
+        let metrics = Arc::clone(&self.metrics);
+        let (listener, tls) = self.public;
+        tracker.spawn(accept_loop(
+            listener,
+            tls,
+            Arc::clone(&builder),
+            cancel.clone(),
+            tracker.clone(),
+            move |client| {
+                let plane = Arc::clone(&plane);
+                let metrics = Arc::clone(&metrics);
+                metrics.active_connections.inc();
+                let guard = ConnectionGauge(metrics);
+                service_fn(move |req| {
+                    let _counted = &guard;
+                    forward::handle(Arc::clone(&plane), client, req)
+                })
+            },
+        ));
+
+        let api = self.api;
+        let (listener, tls) = self.api_listener;
+        tracker.spawn(accept_loop(
+            listener,
+            tls,
+            Arc::clone(&builder),
+            cancel.clone(),
+            tracker.clone(),
+            move |_| {
+                let api = Arc::clone(&api);
+                service_fn(move |req| api::handle(Arc::clone(&api), req))
+            },
+        ));
+
+        if let Some(listener) = self.metrics_listener {
+            let metrics = Arc::clone(&self.metrics);
+            let routes = Arc::clone(&self.routes);
+            tracker.spawn(accept_loop(
+                listener,
+                None,
+                Arc::clone(&builder),
+                cancel.clone(),
+                tracker.clone(),
+                move |_| {
+                    let metrics = Arc::clone(&metrics);
+                    let routes = Arc::clone(&routes);
+                    service_fn(move |req: Request<Incoming>| {
+                        let response = if req.uri().path() == "/metrics" {
+                            let mut response =
+                                Response::new(body::full(metrics.render(routes.len())));
+                            response.headers_mut().insert(
+                                http::header::CONTENT_TYPE,
+                                http::HeaderValue::from_static(
+                                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                                ),
+                            );
+                            response
+                        } else {
+                            forward::text_response(StatusCode::NOT_FOUND, "Not Found")
+                        };
+                        std::future::ready(Ok::<_, Infallible>(response))
+                    })
+                },
+            ));
+        }
+
+        if let Some((listener, to_port)) = self.redirect {
+            tracker.spawn(accept_loop(
+                Listener::Tcp(listener),
+                None,
+                Arc::clone(&builder),
+                cancel.clone(),
+                tracker.clone(),
+                move |_| {
+                    service_fn(move |req: Request<Incoming>| {
+                        std::future::ready(Ok::<_, Infallible>(redirect_to_https(&req, to_port)))
+                    })
+                },
+            ));
+        }
+
+        shutdown.await;
+        tracing::info!(
+            "shutting down: no new connections, open requests get {} s",
+            SHUTDOWN_GRACE.as_secs()
+        );
+        cancel.cancel();
+        tracker.close();
+        if tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some requests were still open after the grace period; closing them");
+        }
+    }
+}
+
+struct ConnectionGauge(Arc<Metrics>);
+
+impl Drop for ConnectionGauge {
+    fn drop(&mut self) {
+        self.0.active_connections.dec();
+    }
+}
+
+fn connection_builder(keep_alive: Duration) -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .keep_alive(true)
+        // Starts when the connection waits for a request's head: it closes idle keep-alive
+        // connections and clients that send their headers too slowly alike.
+        .header_read_timeout(keep_alive)
+        .max_buf_size(MAX_HEAD);
+    builder.http2().timer(TokioTimer::new());
+    builder
+}
+
+fn redirect_to_https(req: &Request<Incoming>, to_port: u16) -> Response<ProxyBody> {
+    let Some(host) = req
+        .headers()
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return forward::text_response(
+            StatusCode::BAD_REQUEST,
+            "This server only serves HTTPS, and the request had no Host header to redirect to.",
+        );
+    };
+    let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    let authority = if to_port == 443 {
+        host.to_owned()
+    } else {
+        format!("{host}:{to_port}")
+    };
+    let path = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+    let mut response = Response::new(body::empty());
+    *response.status_mut() = StatusCode::MOVED_PERMANENTLY;
+    if let Ok(location) = http::HeaderValue::from_str(&format!("https://{authority}{path}")) {
+        response
+            .headers_mut()
+            .insert(http::header::LOCATION, location);
+    }
+    response
+}
+
+async fn accept_loop<M, S>(
+    listener: Listener,
+    tls: Option<TlsAcceptor>,
+    builder: Arc<auto::Builder<TokioExecutor>>,
+    cancel: CancellationToken,
+    tracker: TaskTracker,
+    make_service: M,
+) where
+    M: Fn(ClientSide) -> S + Send + 'static,
+    S: hyper::service::Service<
+            Request<Incoming>,
+            Response = Response<ProxyBody>,
+            Error = Infallible,
+        > + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    loop {
+        let accepted = tokio::select! {
+            () = cancel.cancelled() => return,
+            accepted = accept(&listener) => accepted,
+        };
+        let (stream, ip) = match accepted {
+            Ok(pair) => pair,
+            Err(error) => {
+                // Out of file descriptors, most likely: wait a little rather than spin.
+                tracing::error!(%error, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let client = ClientSide {
+            ip,
+            tls: tls.is_some(),
+        };
+        let service = make_service(client);
+        let builder = Arc::clone(&builder);
+        let cancel = cancel.clone();
+        let tls = tls.clone();
+        tracker.spawn(async move {
+            match (stream, tls) {
+                (Stream::Tcp(stream), None) => {
+                    serve_connection(stream, service, &builder, cancel).await
+                }
+                (Stream::Unix(stream), None) => {
+                    serve_connection(stream, service, &builder, cancel).await
+                }
+                (Stream::Tcp(stream), Some(tls)) => match tls.accept(stream).await {
+                    Ok(stream) => serve_connection(stream, service, &builder, cancel).await,
+                    Err(error) => tracing::info!(?ip, %error, "TLS handshake failed"),
+                },
+                (Stream::Unix(stream), Some(tls)) => match tls.accept(stream).await {
+                    Ok(stream) => serve_connection(stream, service, &builder, cancel).await,
+                    Err(error) => tracing::info!(%error, "TLS handshake failed"),
+                },
+            }
+        });
+    }
+}
+
+enum Stream {
+    Tcp(tokio::net::TcpStream),
+    Unix(tokio::net::UnixStream),
+}
+
+async fn accept(listener: &Listener) -> std::io::Result<(Stream, Option<std::net::IpAddr>)> {
+    match listener {
+        Listener::Tcp(listener) => {
+            let (stream, addr) = listener.accept().await?;
+            let _ = stream.set_nodelay(true);
+            Ok((Stream::Tcp(stream), Some(addr.ip().to_canonical())))
+        }
+        Listener::Unix(listener) => {
+            let (stream, _) = listener.accept().await?;
+            Ok((Stream::Unix(stream), None))
+        }
+    }
+}
+
+async fn serve_connection<IO, S>(
+    io: IO,
+    service: S,
+    builder: &auto::Builder<TokioExecutor>,
+    cancel: CancellationToken,
+) where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: hyper::service::Service<
+            Request<Incoming>,
+            Response = Response<ProxyBody>,
+            Error = Infallible,
+        > + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let connection = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
+    tokio::pin!(connection);
+    let result = tokio::select! {
+        result = connection.as_mut() => result,
+        () = cancel.cancelled() => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    };
+    if let Err(error) = result {
+        let text = error.to_string();
+        if text.contains("timeout") {
+            tracing::info!("closed a client connection that sent no complete request head in time");
+        } else {
+            tracing::debug!(error = %text, "client connection ended with an error");
+        }
+    }
+}

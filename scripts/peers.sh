@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Install the real peers Ganymede is tested against (idempotent):
+#   * a Python venv (Debian's /usr/bin/python3, world-readable) with JupyterHub,
+#     JupyterLab, pytest, requests, websocket-client -- the e2e test runner and hub;
+#   * configurable-http-proxy (npm, exact version) -- the reference proxy.
+#
+#   bash scripts/peers.sh          install what is missing, print KEY=VALUE facts
+#   bash scripts/peers.sh reset    delete the peers directory
+#
+# Facts go to stdout and to $DIR/env; progress and errors go to stderr.
+# Env: GANYMEDE_PEERS_DIR (default /var/cache/ganymede-peers; not under /root,
+#      which is mode 700 and would hide the venv from spawned users).
+set -euo pipefail
+
+DIR="${GANYMEDE_PEERS_DIR:-/var/cache/ganymede-peers}"
+VENV="$DIR/venv"
+NODE_DIR="$DIR/node"
+CHP_VERSION=5.3.0
+JUPYTERHUB_VERSION=6.1.1
+# Pinned to what resolved on 2026-11 (Debian 12, Python 3.11.2).
+PY_REQS=(
+  "jupyterhub==$JUPYTERHUB_VERSION"
+  "jupyterlab==4.6.6"
+  "pytest==9.2.0"
+  "requests==2.34.2"
+  "websocket-client==1.9.2"
+)
+
+log() { echo "[peers] $*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+apt_install() {
+  local missing=() p try
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+  done
+  ((${#missing[@]})) || return 0
+  log "apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  for try in 1 2 3; do
+    if apt-get -o DPkg::Lock::Timeout=600 -y -qq install --no-install-recommends \
+        "${missing[@]}" >"$DIR/apt.log" 2>&1; then
+      return 0
+    fi
+    log "apt-get install failed (try $try); apt-get update and retry"
+    apt-get -o DPkg::Lock::Timeout=600 -qq update >>"$DIR/apt.log" 2>&1 || sleep 5
+  done
+  tail -20 "$DIR/apt.log" >&2
+  die "could not install ${missing[*]}"
+}
+
+install_venv() {
+  local stamp="$VENV/.ganymede-peers-stamp" want
+  want="$(readlink -f /usr/bin/python3) ${PY_REQS[*]}"
+  if [ -x "$VENV/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return 0
+  fi
+  [ -x /usr/bin/python3 ] || apt_install python3
+  /usr/bin/python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
+  log "creating $VENV with ${PY_REQS[*]} (about a minute)"
+  rm -rf "$VENV"
+  /usr/bin/python3 -m venv "$VENV"
+  if ! "$VENV/bin/pip" install -q --disable-pip-version-check "${PY_REQS[@]}" >"$DIR/pip.log" 2>&1; then
+    tail -30 "$DIR/pip.log" >&2
+    rm -rf "$VENV"
+    die "pip install failed (log: $DIR/pip.log)"
+  fi
+  "$VENV/bin/python" -c "import jupyterhub, jupyterlab, pytest, requests, websocket, sys; \
+sys.exit(jupyterhub.__version__ != '$JUPYTERHUB_VERSION')" || die "venv check failed"
+  chmod -R a+rX "$VENV"
+  echo "$want" >"$stamp"
+}
+
+install_chp() {
+  local pkg="$NODE_DIR/node_modules/configurable-http-proxy/package.json" major
+  if [ -f "$pkg" ] && grep -q "\"version\": \"$CHP_VERSION\"" "$pkg" \
+     && [ -x "$NODE_DIR/node_modules/.bin/configurable-http-proxy" ]; then
+    return 0
+  fi
+  command -v node >/dev/null && command -v npm >/dev/null \
+    || die "node and npm (Node >= 20) are required for configurable-http-proxy"
+  major="$(node -p 'process.versions.node.split(".")[0]')"
+  [ "$major" -ge 20 ] || die "configurable-http-proxy $CHP_VERSION needs Node >= 20 (found $(node --version))"
+  log "npm install configurable-http-proxy@$CHP_VERSION into $NODE_DIR"
+  mkdir -p "$NODE_DIR"
+  [ -f "$NODE_DIR/package.json" ] || echo '{"name": "ganymede-peers", "private": true}' >"$NODE_DIR/package.json"
+  if ! (cd "$NODE_DIR" && npm install --save-exact --no-audit --no-fund --loglevel=error \
+          "configurable-http-proxy@$CHP_VERSION") >"$DIR/npm.log" 2>&1; then
+    tail -30 "$DIR/npm.log" >&2
+    die "npm install failed (log: $DIR/npm.log)"
+  fi
+  grep -q "\"version\": \"$CHP_VERSION\"" "$pkg" || die "wrong configurable-http-proxy version installed"
+  chmod -R a+rX "$NODE_DIR"
+}
+
+case "${1:-install}" in
+  install) ;;
+  reset) rm -rf "$DIR"; exit 0 ;;
+  *) echo "usage: $0 [install|reset]" >&2; exit 2 ;;
+esac
+
+mkdir -p "$DIR"
+chmod 755 "$DIR"
+install_venv
+install_chp
+
+cat <<EOF | tee "$DIR/env.tmp"
+PEERS_DIR=$DIR
+PEERS_VENV=$VENV
+PEERS_PYTHON=$VENV/bin/python
+CHP_BIN=$NODE_DIR/node_modules/.bin/configurable-http-proxy
+CHP_VERSION=$CHP_VERSION
+JUPYTERHUB_VERSION=$JUPYTERHUB_VERSION
+EOF
+mv "$DIR/env.tmp" "$DIR/env"

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls this): lints, Rust tests, and the
+# end-to-end tests against real JupyterHub 6.1.1, JupyterLab and configurable-http-proxy 5.3.0.
+# It installs what it needs on a fresh machine (Debian packages, the Python venv, npm packages).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+step() { printf '\n=== %s\n' "$*" >&2; }
+
+step "peers: JupyterHub venv and configurable-http-proxy"
+eval "$(bash scripts/peers.sh)"
+
+step "format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "build"
+cargo build --workspace --locked
+
+step "Rust tests"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --locked --no-fail-fast
+else
+  cargo test --workspace --locked --no-fail-fast
+fi
+
+step "end-to-end tests (real JupyterHub, JupyterLab, CHP) with ganymede as the proxy"
+export PROXY_CMD="$root/target/debug/ganymede proxy"
+export CHP_BIN
+"$PEERS_VENV/bin/pytest" tests/e2e -q -p no:cacheprovider

@@ -9,6 +9,7 @@
 mod api;
 mod body;
 pub mod cli;
+pub mod client;
 pub mod config;
 mod error_page;
 mod forward;
@@ -22,6 +23,7 @@ mod store;
 pub mod tls;
 
 pub use cli::ProxyArgs;
+pub use client::{ChpClient, ClientError, RouteInfo};
 pub use config::ProxyConfig;
 pub use metrics::Metrics;
 pub use route_table::{Route, RouteError, RouteTable};

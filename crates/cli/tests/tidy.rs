@@ -1,6 +1,8 @@
 //! Repository rules that no compiler checks: the code map names every crate, the proxy depends
 //! on no hub crate, and the README and CI agree on the test command.
 
+#![allow(clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 
 fn workspace_root() -> PathBuf {
@@ -61,8 +63,15 @@ fn readme_starts_with_the_two_setup_commands() {
         .lines()
         .filter(|line| !line.trim().is_empty())
         .collect();
-    assert_eq!(block.len(), 2, "the first code block holds exactly two commands");
+    assert_eq!(
+        block.len(),
+        2,
+        "the first code block holds exactly two commands"
+    );
     assert!(block[1].contains("scripts/test.sh"));
     let ci = std::fs::read_to_string(root.join(".ci/run")).expect(".ci/run");
-    assert!(ci.contains("scripts/test.sh"), ".ci/run runs the README's test command");
+    assert!(
+        ci.contains("scripts/test.sh"),
+        ".ci/run runs the README's test command"
+    );
 }

@@ -185,10 +185,12 @@ async fn add(state: &ApiState, path: &str, body: Incoming) -> Answer {
     let path = if path.is_empty() { "/" } else { path };
     let mut data = data;
     let clean = crate::route_table::clean_path(path);
-    if state.host_routing && clean != "/"
-        && let Some(host) = clean.split('/').nth(1) {
-            data.insert("host".to_owned(), Value::String(host.to_owned()));
-        }
+    if state.host_routing
+        && clean != "/"
+        && let Some(host) = clean.split('/').nth(1)
+    {
+        data.insert("host".to_owned(), Value::String(host.to_owned()));
+    }
     match state.routes.add(path, data) {
         Ok(route) => bare(
             StatusCode::CREATED,

@@ -177,9 +177,10 @@ fn rewrite_request_headers(
     headers::strip_hop_by_hop(headers, upgrade);
     // An HTTP/2 client sends `:authority` instead of `Host`; the HTTP/1.1 target needs `Host`.
     if !headers.contains_key(header::HOST)
-        && let Some(value) = request_host.and_then(|h| HeaderValue::from_str(h).ok()) {
-            headers.insert(header::HOST, value);
-        }
+        && let Some(value) = request_host.and_then(|h| HeaderValue::from_str(h).ok())
+    {
+        headers.insert(header::HOST, value);
+    }
     if plane.forward.x_forward {
         headers::add_x_forwarded(headers, client, upgrade);
     }

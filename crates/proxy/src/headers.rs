@@ -101,9 +101,10 @@ pub(crate) fn add_x_forwarded(headers: &mut HeaderMap, client: ClientSide, webso
         }
     }
     if !headers.contains_key("x-forwarded-host")
-        && let Ok(host) = HeaderValue::from_str(&host) {
-            headers.insert("x-forwarded-host", host);
-        }
+        && let Ok(host) = HeaderValue::from_str(&host)
+    {
+        headers.insert("x-forwarded-host", host);
+    }
 }
 
 /// `--auto-rewrite` and `--protocol-rewrite`: a redirect that points at the target is made to
@@ -133,20 +134,22 @@ pub(crate) fn rewrite_location(
         return;
     }
     if options.auto_rewrite
-        && let Some(host) = request_host {
-            let Ok(authority) = host.parse::<http::uri::Authority>() else {
-                return;
-            };
-            if url.set_host(Some(authority.host())).is_err()
-                || url.set_port(authority.port_u16()).is_err()
-            {
-                return;
-            }
-        }
-    if let Some(scheme) = &options.protocol_rewrite
-        && url.set_scheme(scheme).is_err() {
+        && let Some(host) = request_host
+    {
+        let Ok(authority) = host.parse::<http::uri::Authority>() else {
+            return;
+        };
+        if url.set_host(Some(authority.host())).is_err()
+            || url.set_port(authority.port_u16()).is_err()
+        {
             return;
         }
+    }
+    if let Some(scheme) = &options.protocol_rewrite
+        && url.set_scheme(scheme).is_err()
+    {
+        return;
+    }
     if let Ok(value) = HeaderValue::from_str(url.as_str()) {
         headers.insert(header::LOCATION, value);
     }

@@ -4,6 +4,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use http::{Request, Response, StatusCode};
@@ -161,7 +162,13 @@ impl Proxy {
                 let Listener::Tcp(listener) = listener else {
                     unreachable!("a TCP listen address gives a TCP listener")
                 };
-                (Some((listener, redirect.to_port)), addr)
+                // `--port 0` without `--redirect-to` leaves 0 as the HTTPS port, which no browser
+                // can reach; the port the public listener really got is the one meant.
+                let to_port = match (redirect.to_port, proxy_addr) {
+                    (0, Some(proxy_addr)) => proxy_addr.port(),
+                    (to_port, _) => to_port,
+                };
+                (Some((listener, to_port)), addr)
             }
             None => (None, None),
         };
@@ -243,6 +250,7 @@ impl Proxy {
         tracker.spawn(accept_loop(
             listener,
             tls,
+            self.keep_alive,
             Arc::clone(&builder),
             cancel.clone(),
             tracker.clone(),
@@ -263,6 +271,7 @@ impl Proxy {
         tracker.spawn(accept_loop(
             listener,
             tls,
+            self.keep_alive,
             Arc::clone(&builder),
             cancel.clone(),
             tracker.clone(),
@@ -278,6 +287,7 @@ impl Proxy {
             tracker.spawn(accept_loop(
                 listener,
                 None,
+                self.keep_alive,
                 Arc::clone(&builder),
                 cancel.clone(),
                 tracker.clone(),
@@ -308,6 +318,7 @@ impl Proxy {
             tracker.spawn(accept_loop(
                 Listener::Tcp(listener),
                 None,
+                self.keep_alive,
                 Arc::clone(&builder),
                 cancel.clone(),
                 tracker.clone(),
@@ -385,9 +396,13 @@ fn redirect_to_https(req: &Request<Incoming>, to_port: u16) -> Response<ProxyBod
     response
 }
 
+/// `first_byte` bounds how long a new connection may stay silent (or take over its TLS
+/// handshake): hyper's header read timeout starts only once the first bytes have told HTTP/1 from
+/// HTTP/2, so without this a client that connects and sends nothing would hold a task forever.
 async fn accept_loop<M, S>(
     listener: Listener,
     tls: Option<TlsAcceptor>,
+    first_byte: Duration,
     builder: Arc<auto::Builder<TokioExecutor>>,
     cancel: CancellationToken,
     tracker: TaskTracker,
@@ -425,23 +440,98 @@ async fn accept_loop<M, S>(
         let cancel = cancel.clone();
         let tls = tls.clone();
         tracker.spawn(async move {
+            let silent = || {
+                tracing::info!(
+                    ?ip,
+                    "closed a client connection that sent no complete request head in time"
+                );
+            };
             match (stream, tls) {
                 (Stream::Tcp(stream), None) => {
-                    serve_connection(stream, service, &builder, cancel).await
+                    // Returns also on end of file or error, which hyper then reports. Readiness
+                    // alone would not do: a new socket can report itself readable too early.
+                    let mut byte = [0u8; 1];
+                    match opening(first_byte, &cancel, stream.peek(&mut byte)).await {
+                        Opening::Done(_) => {
+                            serve_connection(stream, service, &builder, cancel).await
+                        }
+                        Opening::TimedOut => silent(),
+                        Opening::ShuttingDown => {}
+                    }
                 }
                 (Stream::Unix(stream), None) => {
-                    serve_connection(stream, service, &builder, cancel).await
+                    match opening(first_byte, &cancel, peek_unix(&stream)).await {
+                        Opening::Done(_) => {
+                            serve_connection(stream, service, &builder, cancel).await
+                        }
+                        Opening::TimedOut => silent(),
+                        Opening::ShuttingDown => {}
+                    }
                 }
-                (Stream::Tcp(stream), Some(tls)) => match tls.accept(stream).await {
-                    Ok(stream) => serve_connection(stream, service, &builder, cancel).await,
-                    Err(error) => tracing::info!(?ip, %error, "TLS handshake failed"),
-                },
-                (Stream::Unix(stream), Some(tls)) => match tls.accept(stream).await {
-                    Ok(stream) => serve_connection(stream, service, &builder, cancel).await,
-                    Err(error) => tracing::info!(%error, "TLS handshake failed"),
-                },
+                (Stream::Tcp(stream), Some(tls)) => {
+                    match opening(first_byte, &cancel, tls.accept(stream)).await {
+                        Opening::Done(Ok(stream)) => {
+                            serve_connection(stream, service, &builder, cancel).await;
+                        }
+                        Opening::Done(Err(error)) => {
+                            tracing::info!(?ip, %error, "TLS handshake failed");
+                        }
+                        Opening::TimedOut => silent(),
+                        Opening::ShuttingDown => {}
+                    }
+                }
+                (Stream::Unix(stream), Some(tls)) => {
+                    match opening(first_byte, &cancel, tls.accept(stream)).await {
+                        Opening::Done(Ok(stream)) => {
+                            serve_connection(stream, service, &builder, cancel).await;
+                        }
+                        Opening::Done(Err(error)) => tracing::info!(%error, "TLS handshake failed"),
+                        Opening::TimedOut => silent(),
+                        Opening::ShuttingDown => {}
+                    }
+                }
             }
         });
+    }
+}
+
+/// How the opening of a connection (its first byte, or its TLS handshake) went.
+enum Opening<T> {
+    Done(T),
+    TimedOut,
+    ShuttingDown,
+}
+
+/// Runs the opening of a connection, bounded by `limit` and cut short by shutdown, so that neither
+/// a silent client nor one that never finishes its handshake holds the exit up.
+async fn opening<F: Future>(
+    limit: Duration,
+    cancel: &CancellationToken,
+    opening: F,
+) -> Opening<F::Output> {
+    tokio::select! {
+        () = cancel.cancelled() => Opening::ShuttingDown,
+        result = tokio::time::timeout(limit, opening) => {
+            result.map_or(Opening::TimedOut, Opening::Done)
+        }
+    }
+}
+
+/// Waits until the peer has sent something or closed, without consuming it.
+///
+/// Readiness alone is not enough: a freshly accepted socket can report itself readable before a
+/// byte has arrived, so the byte is peeked (tokio has `peek` only for TCP).
+async fn peek_unix(stream: &tokio::net::UnixStream) -> std::io::Result<()> {
+    let mut byte = [std::mem::MaybeUninit::<u8>::uninit(); 1];
+    loop {
+        stream.readable().await?;
+        match stream.try_io(tokio::io::Interest::READABLE, || {
+            socket2::SockRef::from(stream).peek(&mut byte)
+        }) {
+            Ok(_) => return Ok(()),
+            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(error) => return Err(error),
+        }
     }
 }
 
@@ -479,7 +569,17 @@ async fn serve_connection<IO, S>(
         + 'static,
     S::Future: Send + 'static,
 {
-    let connection = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
+    // Whether the connection carried a request: a header timeout after one is an idle keep-alive
+    // connection being closed, which is routine, not a slow client.
+    let served = Arc::new(AtomicBool::new(false));
+    let counted = {
+        let served = Arc::clone(&served);
+        service_fn(move |req| {
+            served.store(true, Ordering::Relaxed);
+            service.call(req)
+        })
+    };
+    let connection = builder.serve_connection_with_upgrades(TokioIo::new(io), counted);
     tokio::pin!(connection);
     let result = tokio::select! {
         result = connection.as_mut() => result,
@@ -488,12 +588,25 @@ async fn serve_connection<IO, S>(
             connection.await
         }
     };
-    if let Err(error) = result {
-        let text = error.to_string();
-        if text.contains("timeout") {
-            tracing::info!("closed a client connection that sent no complete request head in time");
-        } else {
-            tracing::debug!(error = %text, "client connection ended with an error");
+    let Err(error) = result else { return };
+    match error.downcast_ref::<hyper::Error>() {
+        Some(error) if error.is_timeout() && served.load(Ordering::Relaxed) => {
+            tracing::debug!("closed an idle keep-alive connection");
         }
+        Some(error) if error.is_timeout() => {
+            tracing::info!("closed a client connection that sent no complete request head in time");
+        }
+        // hyper has already answered these with a status of its own before closing.
+        Some(error) if error.is_parse_too_large() => {
+            tracing::warn!(
+                status = 431,
+                "refused a request whose head is over {} KiB",
+                MAX_HEAD / 1024
+            );
+        }
+        Some(error) if error.is_parse() => {
+            tracing::warn!(status = 400, %error, "refused a malformed request");
+        }
+        _ => tracing::debug!(%error, "client connection ended with an error"),
     }
 }

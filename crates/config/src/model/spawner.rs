@@ -1,0 +1,79 @@
+//! `[spawner]`: JupyterHub's `c.Spawner` settings (with `LocalProcessSpawner`'s `env_keep`).
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// `[spawner]`: how single-user servers are started.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct SpawnerSection {
+    /// Command that starts a single-user server; put extra arguments in `args`.
+    pub cmd: Vec<String>,
+    /// Extra arguments passed to the single-user server.
+    pub args: Vec<String>,
+    /// Directory the single-user server opens; `~` and `{username}` are expanded; unset means home.
+    #[schemars(example = "~/notebooks")]
+    pub notebook_dir: Option<String>,
+    /// URL path the single-user server opens at, such as `/lab`; `{username}` is expanded.
+    #[schemars(example = "/lab")]
+    pub default_url: Option<String>,
+    /// Extra environment variables of the single-user server.
+    pub environment: BTreeMap<String, String>,
+    /// Variables of the hub's own environment that single-user servers inherit.
+    pub env_keep: Vec<String>,
+    /// Seconds to wait for a server to start before giving up.
+    pub start_timeout: u64,
+    /// Seconds to wait for a started server to answer HTTP before giving up.
+    pub http_timeout: u64,
+    /// HTML form fields shown before a server starts; the answers become the user options.
+    #[schemars(example = "<label>Memory <input name=\"mem\"></label>")]
+    pub options_form: Option<String>,
+    /// Profiles a user picks from before a server starts, each a `[[spawner.profiles]]` table.
+    pub profiles: Vec<Profile>,
+}
+
+impl Default for SpawnerSection {
+    fn default() -> Self {
+        let env_keep = [
+            "CONDA_DEFAULT_ENV",
+            "CONDA_ROOT",
+            "JUPYTERHUB_SINGLEUSER_APP",
+            "LANG",
+            "LC_ALL",
+            "LD_LIBRARY_PATH",
+            "PATH",
+            "PYTHONPATH",
+            "VIRTUAL_ENV",
+        ];
+        Self {
+            cmd: vec!["jupyterhub-singleuser".to_owned()],
+            args: Vec::new(),
+            notebook_dir: None,
+            default_url: None,
+            environment: BTreeMap::new(),
+            env_keep: env_keep.map(str::to_owned).to_vec(),
+            start_timeout: 60,
+            http_timeout: 30,
+            options_form: None,
+            profiles: Vec::new(),
+        }
+    }
+}
+
+/// One choice of server (`[[spawner.profiles]]`), as KubeSpawner's `profile_list`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct Profile {
+    /// Short unique name of the profile: letters, digits, `-` and `_`.
+    pub slug: String,
+    /// Name shown to users.
+    pub display_name: String,
+    /// Longer text shown under the name.
+    pub description: String,
+    /// Preselect this profile (at most one may).
+    pub default: bool,
+    /// `[spawner]` keys that this profile changes, such as `args` or `environment`.
+    pub spawner_override: BTreeMap<String, serde_json::Value>,
+}

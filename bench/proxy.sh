@@ -9,6 +9,16 @@
 # Only 127.0.0.1 is used. Every process the script starts is killed on exit.
 
 set -uo pipefail
+CMDLINE="bash bench/proxy.sh${*:+ $*}"
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+# Share of all CPUs busy over 2 s, from /proc/stat (user..steal, without idle and iowait).
+cpu_busy_pct() {
+    local a b
+    a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+    sleep 2
+    b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+    awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); t = y[2] - x[2]; printf "%.0f", (t > 0 ? 100 * (y[1] - x[1]) / t : 0) }'
+}
 
 # ---------------------------------------------------------------- options
 REPEAT=3
@@ -29,6 +39,7 @@ DO_INSTALL=1
 DO_BUILD=1
 OUT=""
 KEEP_TMP=0
+WAIT_QUIET=0
 CHP_VERSION=5.3.0
 PEERS_DIR=${GANYMEDE_PEERS_DIR:-/var/cache/ganymede-peers}
 
@@ -51,7 +62,8 @@ Usage: bash bench/proxy.sh [options]
   --proxies L         subset of "direct nginx chp ganymede" to measure (default all)
   --skip-install      don't apt-get / npm install (tools must already be there)
   --skip-build        don't run cargo build (binaries must already be built)
-  --out FILE          also write the markdown report to FILE
+  --wait-quiet S      before measuring, wait up to S seconds for other processes to use < 15% CPU (default 0)
+  --out FILE          write the markdown report to FILE (default bench/out/proxy-<UTC time>.md)
   --keep-tmp          keep the temporary directory with configs and logs
   -h, --help          this help
 
@@ -79,12 +91,13 @@ while [ $# -gt 0 ]; do
         --skip-install) DO_INSTALL=0; shift ;;
         --skip-build) DO_BUILD=0; shift ;;
         --out) need_arg "$@"; OUT=$2; shift 2 ;;
+        --wait-quiet) need_arg "$@"; WAIT_QUIET=$2; shift 2 ;;
         --keep-tmp) KEEP_TMP=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
     esac
 done
-for v in REPEAT DURATION WARMUP CONNS WS_SECONDS ROUTES IDLE SOAK_SECONDS SOAK_INTERVAL SOAK_WORKERS; do
+for v in REPEAT DURATION WARMUP CONNS WS_SECONDS ROUTES IDLE SOAK_SECONDS SOAK_INTERVAL SOAK_WORKERS WAIT_QUIET; do
     case "${!v}" in ''|*[!0-9]*) echo "--${v,,} must be a non-negative integer" >&2; exit 2 ;; esac
 done
 [ "$REPEAT" -ge 1 ] && [ "$DURATION" -ge 1 ] && [ "$SOAK_INTERVAL" -ge 1 ] || { echo "--repeat, --duration and --soak-interval must be >= 1" >&2; exit 2; }
@@ -225,7 +238,7 @@ fi
 # ---------------------------------------------------------------- helpers
 declare -A AVAIL REASON PID API URL WSURL
 declare -A S_RPS S_P50 S_P99 S_WMPS S_WP50 S_WP99 S_RRPS S_RP50 S_RP99
-declare -A NOTE RSS0 RSS1 RSS2 FDS2 IDLE_OK ADD_S ADD_RPS ROUTE_COUNT SOAK_LINE SOAK_SERIES
+declare -A NOTE RSS0 RSS1 RSS2 RSS3 FDS2 IDLE_OK ADD_S ADD_RPS ROUTE_COUNT SOAK_LINE SOAK_SERIES
 
 note() { NOTE[$1]="${NOTE[$1]:-}${NOTE[$1]:+; }$2"; }
 fail_proxy() { AVAIL[$1]=0; REASON[$1]=$2; warn "$1: $2"; }
@@ -255,6 +268,7 @@ pct() { # pct A B -> 100*A/B %
         awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", 100 * a / b }'
     else printf 'n/a'; fi
 }
+trim() { local x=$1; x=${x% }; printf '%s' "${x// /, }"; }
 kv() { grep -o "$1=[^ ]*" <<<"$2" | tail -n1 | cut -d= -f2; }
 
 rss_of() { # MB; nginx master includes its workers
@@ -480,6 +494,26 @@ for n in nginx chp ganymede; do
     ok "$n" && RSS0[$n]=$(rss_of "$n")
 done
 
+# CPU ticks used by this script and its reaped children, stored in the variable named $1.
+# `times` must run in this shell, not in a $(...) subshell, or it reports the subshell.
+own_cpu_ticks() {
+    times >"$WORK/times"
+    printf -v "$1" '%s' "$(awk -v hz="$(getconf CLK_TCK)" '{ for (i = 1; i <= NF; i++) { split($i, m, "m"); sub(/s$/, "", m[2]); s += m[1] * 60 + m[2] } } END { printf "%.0f", s * hz }' "$WORK/times")"
+}
+BUSY_START=$(cpu_busy_pct)
+if [ "$WAIT_QUIET" -gt 0 ] && [ "$BUSY_START" -gt 15 ]; then
+    log "other processes use $BUSY_START% CPU; waiting up to ${WAIT_QUIET}s for < 15%"
+    quiet_end=$((SECONDS + WAIT_QUIET))
+    while [ "$BUSY_START" -gt 15 ] && [ "$SECONDS" -lt "$quiet_end" ]; do
+        sleep 3
+        BUSY_START=$(cpu_busy_pct)
+    done
+fi
+RUN_STAT0=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+own_cpu_ticks RUN_OWN0
+log "CPU busy before measuring: $BUSY_START% (other processes)"
+[ "$BUSY_START" -gt 15 ] && warn "the machine is busy ($BUSY_START% CPU) before the benchmark; numbers will be noisy"
+
 # ---------------------------------------------------------------- HTTP throughput
 ORDER=()
 for n in direct nginx chp ganymede; do want "$n" || [ "$n" = direct ] && ORDER+=("$n"); done
@@ -575,8 +609,9 @@ if [ "$IDLE" -gt 0 ]; then
             note "$n" "idle-conns did not finish opening: $(tail -n 1 "$WORK/idle-$n.err")"
         fi
         stop_pid "$ip"
-        check_alive "$n" "during idle-conns" || true
-        sleep 2
+        check_alive "$n" "during idle-conns" || continue
+        sleep 5
+        RSS3[$n]=$(rss_of "$n")
     done
 fi
 
@@ -587,6 +622,14 @@ if [ "$SOAK_SECONDS" -gt 0 ]; then
             SOAK_LINE[$n]="skipped: ${REASON[$n]:-not running}"
             warn "soak $n skipped: ${REASON[$n]:-not running}"
             continue
+        fi
+        if [ "$n" = chp ] || [ "$n" = ganymede ]; then
+            # A fresh process, so memory retained from the idle-connection phase cannot hide growth.
+            stop_pid "${PID[$n]}"
+            read -r sp1 sp2 < <("$BENCH" free-ports --count 2)
+            if [ "$n" = chp ]; then start_chp_like chp "$sp1" "$sp2" "$CHP_BIN"
+            else start_chp_like ganymede "$sp1" "$sp2" "$GANY" proxy; fi
+            if ! ok "$n"; then SOAK_LINE[$n]="skipped: restart failed: ${REASON[$n]:-}"; continue; fi
         fi
         log "WebSocket churn soak through $n for ${SOAK_SECONDS}s ($SOAK_WORKERS workers, RSS every ${SOAK_INTERVAL}s)"
         samples=("$(rss_of "$n")")
@@ -613,6 +656,14 @@ if [ "$SOAK_SECONDS" -gt 0 ]; then
 fi
 
 # ---------------------------------------------------------------- report
+# Stop (and reap) everything we started, so its CPU time is counted; the rest of the
+# machine's busy time during the run was other processes competing with the benchmark.
+for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[i]}"; done
+RUN_STAT1=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+own_cpu_ticks RUN_OWN1
+OTHER_RUN=$(awk -v a="$RUN_STAT0" -v b="$RUN_STAT1" -v o0="$RUN_OWN0" -v o1="$RUN_OWN1" 'BEGIN {
+    split(a, x, " "); split(b, y, " "); t = y[2] - x[2]; o = (y[1] - x[1]) - (o1 - o0); if (o < 0) o = 0
+    printf "%.0f", (t > 0 ? 100 * o / t : 0) }')
 declare -A M_RPS M_P50 M_P99 M_WMPS M_WP50 M_WP99 M_RRPS M_RP50 M_RP99
 for n in direct nginx chp ganymede; do
     M_RPS[$n]=$(median ${S_RPS[$n]:-}); M_P50[$n]=$(median ${S_P50[$n]:-}); M_P99[$n]=$(median ${S_P99[$n]:-})
@@ -628,6 +679,11 @@ label() {
         ganymede) echo "ganymede proxy" ;;
     esac
 }
+per_conn() { # KB of RSS per idle connection
+    local a=${RSS1[$1]:-${RSS0[$1]:-}} b=${RSS2[$1]:-}
+    if [ -n "$a" ] && [ -n "$b" ] && [ "$IDLE" -gt 0 ]; then awk -v a="$a" -v b="$b" -v n="$IDLE" 'BEGIN { printf "%.1f", (b - a) * 1024 / n }'
+    else printf 'n/a'; fi
+}
 status_cell() { ok "$1" && return; printf 'not measured: %s' "${REASON[$1]:-not requested}"; }
 
 commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "no commits yet")
@@ -639,9 +695,11 @@ gver=""; ok ganymede && gver=$("$GANY" --version 2>/dev/null | head -n1)
 report() {
     echo "# Ganymede proxy benchmark"
     echo
+    echo "- command: \`$CMDLINE\`"
     echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); commit: $commit"
-    echo "- machine: $(nproc) CPUs ($cpu), $mem RAM, kernel $(uname -r), $(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME"); load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "- machine: $(nproc) CPUs ($cpu), $mem RAM, kernel $(uname -r), $(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME"); load average at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "- tools: $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'), $(wrk -v 2>&1 | head -n1 | cut -d' ' -f1-2), node $(node --version 2>/dev/null || echo n/a), CHP ${CHP_VER:-n/a}${gver:+, $gver}"
+    echo "- CPU used by other processes: $BUSY_START% just before the measurements; during the run: $OTHER_RUN%$( [ "$OTHER_RUN" -gt 10 ] && echo " -- **other processes competed for the CPUs; numbers are noisy**")"
     echo "- method: everything on 127.0.0.1, client and servers share the $(nproc) CPUs; wrk -t1 -c$CONNS -d${DURATION}s --latency after a ${WARMUP}s warm-up; ws-load $CONNS connections x ${WS_SECONDS}s; median of $REPEAT interleaved runs"
     echo
     echo "## HTTP: GET / through each path"
@@ -690,22 +748,24 @@ report() {
     echo
     echo "## Memory: RSS in MB"
     echo
-    echo "| proxy | started, 2 routes | + $ROUTES routes | + $IDLE idle keep-alive conns | open fds then | conns established |"
-    echo "|---|---:|---:|---:|---:|---:|"
+    echo "| proxy | started, 2 routes | + $ROUTES routes | + $IDLE idle keep-alive conns | open fds then | conns established | 5 s after closing them |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
     for n in nginx chp ganymede; do
         want "$n" || continue
         if [ -n "${RSS0[$n]:-}" ]; then
             local r1=${RSS1[$n]:-}; [ "$n" = nginx ] && r1="(no API)"
-            echo "| $(label "$n") | ${RSS0[$n]} | ${r1:-n/a} | ${RSS2[$n]:-n/a} | ${FDS2[$n]:-n/a} | ${IDLE_OK[$n]:-n/a} |"
+            echo "| $(label "$n") | ${RSS0[$n]} | ${r1:-n/a} | ${RSS2[$n]:-n/a} | ${FDS2[$n]:-n/a} | ${IDLE_OK[$n]:-n/a} | ${RSS3[$n]:-n/a} |"
         else
-            echo "| $(label "$n") | n/a | n/a | n/a | n/a | $(status_cell "$n") |"
+            echo "| $(label "$n") | n/a | n/a | n/a | n/a | n/a | $(status_cell "$n") |"
         fi
     done
     echo
-    echo "nginx is master + 2 workers and has no route table (its idle conns hit \`/\`). Ratio RSS with idle conns ganymede/CHP **$(ratio "${RSS2[ganymede]:-}" "${RSS2[chp]:-}")**, ganymede/nginx $(ratio "${RSS2[ganymede]:-}" "${RSS2[nginx]:-}")."
+    echo "nginx is master + 2 workers and has no route table (its idle conns hit \`/\`). Per idle connection: nginx $(per_conn nginx), CHP $(per_conn chp), ganymede $(per_conn ganymede) KB. Ratio RSS with idle conns ganymede/CHP **$(ratio "${RSS2[ganymede]:-}" "${RSS2[chp]:-}")**, ganymede/nginx $(ratio "${RSS2[ganymede]:-}" "${RSS2[nginx]:-}")."
     if [ "$SOAK_SECONDS" -gt 0 ]; then
         echo
         echo "## WebSocket churn soak ($SOAK_WORKERS workers: open, 3 echoes, close; RSS sampled every ${SOAK_INTERVAL}s)"
+        echo
+        echo "CHP and ganymede are restarted for the soak (2 routes), so their first sample is a fresh process."
         echo
         echo "| proxy | seconds | cycles | cycles/s | failed cycles | RSS first MB | RSS last MB | RSS max MB | last/first |"
         echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -721,7 +781,7 @@ report() {
     echo "## Raw samples"
     echo
     for n in "${ORDER[@]}"; do
-        echo "- $n: HTTP req/s [${S_RPS[$n]:-}]; WS msgs/s [${S_WMPS[$n]:-}]${S_RRPS[$n]:+; req/s with routes [${S_RRPS[$n]}]}"
+        echo "- $n: HTTP req/s [$(trim "${S_RPS[$n]:-}")]; WS msgs/s [$(trim "${S_WMPS[$n]:-}")]${S_RRPS[$n]:+; req/s with routes [$(trim "${S_RRPS[$n]}")]}"
     done
     local any=0
     for n in direct nginx chp ganymede; do
@@ -735,4 +795,7 @@ report() {
 }
 
 report | tee "$WORK/report.md"
-if [ -n "$OUT" ]; then cp "$WORK/report.md" "$OUT" && log "report written to $OUT"; fi
+if [ -z "$OUT" ]; then
+    mkdir -p "$ROOT/bench/out" && OUT="$ROOT/bench/out/proxy-$(date -u +%Y%m%dT%H%M%SZ).md"
+fi
+cp "$WORK/report.md" "$OUT" && log "report written to $OUT"

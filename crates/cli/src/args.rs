@@ -17,19 +17,33 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Run the hub with its proxy (the default).
+    Serve(crate::serve::ServeArgs),
+    /// Print a ganymede.toml with every key, its default and what it does.
+    GenerateConfig,
+    /// Create or upgrade the database schema (backs up an SQLite file first).
+    UpgradeDb(crate::serve::ServeArgs),
     /// Run the reverse proxy alone, a drop-in for configurable-http-proxy (same flags and REST API).
-    Proxy(ProxyArgs),
+    Proxy(Box<ProxyArgs>),
 }
 
-/// What `ganymede` with no subcommand runs until the hub exists: the proxy on 127.0.0.1:8000.
-pub(crate) fn default_proxy_args() -> anyhow::Result<ProxyArgs> {
-    match Cli::try_parse_from(["ganymede", "proxy", "--ip", "127.0.0.1"]) {
-        Ok(Cli {
-            command: Some(Command::Proxy(proxy)),
-        }) => Ok(proxy),
-        Ok(_) => anyhow::bail!("the default proxy arguments did not parse as `ganymede proxy`"),
-        Err(error) => Err(error.into()),
-    }
+/// `ganymede generate-config`.
+pub(crate) fn print_generated_config() -> anyhow::Result<()> {
+    std::io::stdout().write_all(ganymede_config::generate_config().as_bytes())?;
+    Ok(())
+}
+
+/// `ganymede upgrade-db`.
+pub(crate) fn upgrade_db(args: &crate::serve::ServeArgs) -> anyhow::Result<()> {
+    crate::logging::init(&args.log_level);
+    let config = args.load_config()?;
+    let url = crate::serve::database_url(&config);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let report = runtime.block_on(ganymede_db::Db::upgrade(&url))?;
+    tracing::info!("database upgraded: {report:?}");
+    Ok(())
 }
 
 /// Writes one line to stderr, ignoring a closed stderr.

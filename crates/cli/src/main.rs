@@ -3,7 +3,9 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod logging;
 mod proxy_cmd;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -18,7 +20,13 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Some(Command::Proxy(proxy)) => proxy_cmd::run(&proxy),
-        None => args::default_proxy_args().and_then(|proxy| proxy_cmd::run(&proxy)),
+        Some(Command::Serve(serve)) => serve::run(&serve),
+        Some(Command::GenerateConfig) => args::print_generated_config(),
+        Some(Command::UpgradeDb(serve)) => args::upgrade_db(&serve),
+        None => serve::run(&serve::ServeArgs {
+            log_level: "info".to_owned(),
+            ..serve::ServeArgs::default()
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

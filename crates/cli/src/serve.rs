@@ -1,0 +1,169 @@
+//! `ganymede serve` (the default): the hub, with the proxy in-process in front of it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use ganymede_config::{Config, ConfigFile, ProcessEnv, Secrets};
+use ganymede_core::{Hub, HubSettings};
+use ganymede_db::Db;
+use ganymede_proxy::config::{ErrorPages, ForwardOptions, Listen, Timeouts};
+use ganymede_proxy::{Proxy, ProxyConfig, RouteStore};
+use serde_json::{Map, Value, json};
+
+use crate::logging;
+
+/// Flags of `ganymede serve`.
+#[derive(Debug, Clone, Args, Default)]
+pub(crate) struct ServeArgs {
+    /// The config file [default: ./ganymede.toml if it exists].
+    #[arg(long, short = 'f', value_name = "PATH")]
+    pub(crate) config: Option<PathBuf>,
+    /// Set a config key, overriding the file and the environment: `--set hub.bind_url=http://127.0.0.1:9000`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub(crate) set: Vec<String>,
+    /// Log level (debug, info, warn, error).
+    #[arg(long, value_name = "LEVEL", default_value = "info")]
+    pub(crate) log_level: String,
+}
+
+impl ServeArgs {
+    pub(crate) fn load_config(&self) -> anyhow::Result<Config> {
+        let file = self
+            .config
+            .clone()
+            .map_or(ConfigFile::Auto, ConfigFile::Path);
+        let overrides = self
+            .set
+            .iter()
+            .map(|pair| match pair.split_once('=') {
+                Some((key, value)) => Ok((key.trim().to_owned(), value.to_owned())),
+                None => bail!("--set {pair:?} must look like key=value, for example --set hub.base_url=/jupyter/"),
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(ganymede_config::load(&file, &ProcessEnv, &overrides)?)
+    }
+}
+
+/// SQLAlchemy's `sqlite:///relative` and `sqlite:////absolute`, which admins know from
+/// JupyterHub, in the form the database layer takes.
+pub(crate) fn database_url(config: &Config) -> String {
+    let url = config.hub.database_url();
+    match url.strip_prefix("sqlite:///") {
+        Some(path) if path != ":memory:" => format!("sqlite://{path}"),
+        _ => url,
+    }
+}
+
+fn socket_addr(url: &url::Url, what: &str) -> anyhow::Result<SocketAddr> {
+    let mut addrs = url
+        .socket_addrs(|| None)
+        .with_context(|| format!("{what} {url} has no host and port to listen on"))?;
+    addrs
+        .pop()
+        .with_context(|| format!("{what} {url} resolves to no address"))
+}
+
+/// Runs the hub until SIGTERM or SIGINT.
+pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<()> {
+    logging::init(&args.log_level);
+    let config = args.load_config()?;
+    let secrets = Secrets::load(&config, &ProcessEnv)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(config, secrets))
+}
+
+async fn serve(config: Config, secrets: Secrets) -> anyhow::Result<()> {
+    let db = Db::connect_or_init(&database_url(&config)).await?;
+    let hub = Arc::new(Hub::new(
+        db,
+        HubSettings {
+            base_url: config.hub.base_url.clone(),
+            api_page_default_limit: config.hub.api_page_default_limit,
+            api_page_max_limit: config.hub.api_page_max_limit,
+        },
+    ));
+    let tokens: Vec<(String, String)> = config
+        .hub
+        .api_tokens
+        .0
+        .iter()
+        .map(|(token, user)| (token.clone(), user.clone()))
+        .collect();
+    hub.load_api_tokens(&tokens).await?;
+
+    let hub_addr = socket_addr(&config.hub.hub_bind_url, "hub.hub_bind_url")?;
+    let hub_listener = tokio::net::TcpListener::bind(hub_addr)
+        .await
+        .with_context(|| format!("cannot listen on hub.hub_bind_url {hub_addr}"))?;
+    let hub_addr = hub_listener.local_addr()?;
+
+    let routes = RouteStore::new();
+    let mut hub_route = Map::new();
+    let connect = config.hub.hub_connect_url();
+    let target = format!(
+        "{}://{}:{}",
+        connect.scheme(),
+        connect.host_str().unwrap_or("127.0.0.1"),
+        hub_addr.port()
+    );
+    hub_route.insert("target".to_owned(), json!(target));
+    hub_route.insert("jupyterhub".to_owned(), Value::Bool(true));
+    hub_route.insert("hub".to_owned(), Value::Bool(true));
+    routes.add("/", hub_route)?;
+    let proxy = Proxy::bind(proxy_config(&config, &secrets)?, Arc::clone(&routes)).await?;
+    let public = proxy.addrs().proxy.map_or_else(
+        || config.hub.bind_url.to_string(),
+        |addr| format!("http://{addr}{}", config.hub.base_url),
+    );
+    tracing::info!("Ganymede is running at {public}");
+
+    let app = ganymede_web::router(Arc::clone(&hub));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut hub_stop = stop_rx.clone();
+    let hub_server = tokio::spawn(async move {
+        axum::serve(hub_listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = hub_stop.wait_for(|stop| *stop).await;
+            })
+            .await
+    });
+    let mut proxy_stop = stop_rx;
+    let proxy_server = tokio::spawn(proxy.serve(async move {
+        let _ = proxy_stop.wait_for(|stop| *stop).await;
+    }));
+    logging::shutdown_signal().await;
+    let _ = stop_tx.send(true);
+    let (hub_result, _) = tokio::join!(hub_server, proxy_server);
+    hub_result
+        .context("the hub task failed")?
+        .context("the hub server failed")?;
+    Ok(())
+}
+
+/// The in-process proxy: the public listener on `bind_url`, its CHP API on `proxy.api_url`.
+fn proxy_config(config: &Config, secrets: &Secrets) -> anyhow::Result<ProxyConfig> {
+    let listen = Listen::Tcp(socket_addr(&config.hub.bind_url, "hub.bind_url")?);
+    let api_listen = Listen::Tcp(socket_addr(&config.proxy.api_url, "proxy.api_url")?);
+    Ok(ProxyConfig {
+        listen,
+        tls: None,
+        api_listen,
+        api_tls: None,
+        metrics_listen: None,
+        redirect: None,
+        client_tls: ganymede_proxy::tls::client_config(
+            &ganymede_proxy::tls::ClientTlsFiles::default(),
+        )?,
+        auth_token: Some(secrets.proxy_auth_token.expose().clone()),
+        default_target: None,
+        error_pages: ErrorPages::Builtin,
+        forward: ForwardOptions::default(),
+        timeouts: Timeouts::default(),
+    })
+}

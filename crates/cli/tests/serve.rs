@@ -1,0 +1,92 @@
+//! `ganymede serve` as a person runs it: the hub behind its in-process proxy, from a config.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ganymede_testkit::TempDir;
+
+const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+
+struct Hub(std::process::Child);
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn serve_answers_the_rest_api_through_the_proxy() {
+    let dir = TempDir::new().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ganymede"))
+        .current_dir(dir.path())
+        .args([
+            "serve",
+            "--set",
+            "hub.bind_url=http://127.0.0.1:0/",
+            "--set",
+            "hub.hub_bind_url=http://127.0.0.1:0/",
+            "--set",
+            "proxy.api_url=http://127.0.0.1:0/",
+            "--set",
+        ])
+        .arg(format!("hub.api_tokens={{ \"{TOKEN}\" = \"alice\" }}"))
+        .env_remove("RUST_LOG")
+        .env_remove("JPY_COOKIE_SECRET")
+        .env_remove("CONFIGPROXY_AUTH_TOKEN")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let _hub = Hub(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("Proxying http://").nth(1) {
+                let _ = tx.send(
+                    rest.split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned(),
+                );
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let addr = rx
+        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        .expect("ganymede serve logged where it listens");
+    let client = reqwest::Client::new();
+    let version = client
+        .get(format!("http://{addr}/hub/api/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(version.status(), 200);
+    assert_eq!(version.headers()["x-jupyterhub-version"], "6.1.1");
+    let me: serde_json::Value = client
+        .get(format!("http://{addr}/hub/api/user"))
+        .header("authorization", format!("token {TOKEN}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["name"], "alice");
+    assert_eq!(me["kind"], "user");
+    // The secret and database were created with safe modes in the data directory.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir.path().join("cookie_secret"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(dir.path().join("ganymede.sqlite").exists());
+}

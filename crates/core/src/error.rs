@@ -1,0 +1,47 @@
+//! The errors of the domain services; the web layer maps each to a status and JupyterHub's JSON.
+
+use ganymede_types::scope::Denied;
+
+/// Why a service call failed, in terms a client can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// No valid credentials (403 "Missing or invalid credentials.").
+    #[error("Missing or invalid credentials.")]
+    Unauthenticated,
+    /// The caller's scopes do not allow it (403 or 404, as JupyterHub decides).
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    /// The resource does not exist (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The request is malformed (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The resource already exists (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// The database failed (500); the detail is logged, not shown.
+    #[error("internal error")]
+    Database(#[source] ganymede_db::DbError),
+}
+
+impl CoreError {
+    /// The HTTP status JupyterHub answers with.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Unauthenticated => 403,
+            Self::Denied(denied) => denied.status(),
+            Self::NotFound(_) => 404,
+            Self::BadRequest(_) => 400,
+            Self::Conflict(_) => 409,
+            Self::Database(_) => 500,
+        }
+    }
+}
+
+impl From<ganymede_db::DbError> for CoreError {
+    fn from(error: ganymede_db::DbError) -> Self {
+        tracing::error!(%error, "database error");
+        Self::Database(error)
+    }
+}

@@ -1,0 +1,85 @@
+//! The hub's shared state: the database, the scope registry and the settings of the API.
+
+use ganymede_db::{Db, NewToken, TokenOwner};
+use ganymede_types::UserName;
+use ganymede_types::scope::ScopeRegistry;
+
+use crate::error::CoreError;
+
+/// The version the hub reports to clients: `jupyterhub-singleuser` and `jupyterhub-idle-culler`
+/// parse it as PEP 440 and compare it with JupyterHub's, so it is JupyterHub's.
+pub const JUPYTERHUB_VERSION: &str = "6.1.1";
+
+/// API settings with JupyterHub's names and defaults.
+#[derive(Debug, Clone)]
+pub struct HubSettings {
+    /// `base_url`, with leading and trailing `/`.
+    pub base_url: String,
+    /// `api_page_default_limit`: the page size with the pagination media type.
+    pub api_page_default_limit: u32,
+    /// `api_page_max_limit`: the largest page, and the page size without the media type.
+    pub api_page_max_limit: u32,
+}
+
+impl Default for HubSettings {
+    fn default() -> Self {
+        Self {
+            base_url: "/".to_owned(),
+            api_page_default_limit: 50,
+            api_page_max_limit: 200,
+        }
+    }
+}
+
+/// The hub: what every request handler reaches the domain through.
+#[derive(Debug)]
+pub struct Hub {
+    pub(crate) db: Db,
+    pub(crate) registry: ScopeRegistry,
+    settings: HubSettings,
+}
+
+impl Hub {
+    /// A hub over an open, migrated database.
+    pub fn new(db: Db, settings: HubSettings) -> Self {
+        Self {
+            db,
+            registry: ScopeRegistry::builtin(),
+            settings,
+        }
+    }
+
+    /// The API settings.
+    pub fn settings(&self) -> &HubSettings {
+        &self.settings
+    }
+
+    /// `api_tokens` from the config: each token belongs to a user, created if missing, and
+    /// inherits all of the user's permissions. A token already stored is left alone.
+    pub async fn load_api_tokens(&self, tokens: &[(String, String)]) -> Result<(), CoreError> {
+        for (token, user) in tokens {
+            let name = UserName::new(user.as_str())
+                .map_err(|e| CoreError::BadRequest(format!("api_tokens: {e}")))?;
+            if self.db.find_token(token).await?.is_some() {
+                continue;
+            }
+            let row = match self.db.get_user(name.as_str()).await? {
+                Some(row) => row,
+                None => self.db.create_user(name.as_str(), false).await?,
+            };
+            self.db
+                .insert_token(&NewToken {
+                    token: token.clone(),
+                    owner: TokenOwner::User(row.id),
+                    session_id: None,
+                    oauth_client_id: None,
+                    scopes: vec!["inherit".to_owned()],
+                    note: "from config".to_owned(),
+                    expires_at: None,
+                })
+                .await?;
+            tracing::info!(user = %name, "added an API token from the config");
+        }
+        Ok(())
+    }
+}

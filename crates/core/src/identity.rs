@@ -1,0 +1,181 @@
+//! Who is calling, and what they may do: a token resolved to its owner and expanded scopes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ganymede_db::{ServiceRow, TokenOwner, TokenRow, UserRow};
+use ganymede_types::roles::DefaultRole;
+use ganymede_types::scope::{
+    Denied, ExpandedScopes, IssuingClient, Owner, Resource, Scope, ScopeName, expand_scopes,
+    token_scopes,
+};
+use ganymede_types::{GroupName, ServiceName, UserName};
+
+use crate::error::CoreError;
+use crate::hub::Hub;
+
+/// The owner of the credentials.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    /// A user.
+    User(UserRow),
+    /// A service.
+    Service(ServiceRow),
+}
+
+/// A resolved caller: the owner, the token used, and the scopes it carries.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// Who owns the credentials.
+    pub principal: Principal,
+    /// The token presented, if any.
+    pub token: Option<TokenRow>,
+    /// What the caller may do.
+    pub scopes: ExpandedScopes,
+    /// Group membership known for scope checks: the owner's groups.
+    membership: BTreeMap<UserName, BTreeSet<GroupName>>,
+}
+
+impl Identity {
+    /// Whether any of `any_of` is held for `resource` (403 if none is held at all, 404 if only
+    /// for other resources).
+    pub fn check(&self, any_of: &[ScopeName], resource: Option<&Resource>) -> Result<(), Denied> {
+        self.scopes.check(any_of, resource, &self.membership)
+    }
+
+    /// Whether `name` is held for `resource`.
+    pub fn allows(&self, name: impl Into<ScopeName>, resource: Option<&Resource>) -> bool {
+        self.scopes.allows(name, resource, &self.membership)
+    }
+
+    /// Adds what is known about a user's groups, so `!group=` filters can match them.
+    pub(crate) fn learn_groups(&mut self, user: UserName, groups: BTreeSet<GroupName>) {
+        self.membership.insert(user, groups);
+    }
+
+    /// The owner's name as the API shows it.
+    pub fn name(&self) -> &str {
+        match &self.principal {
+            Principal::User(user) => &user.name,
+            Principal::Service(service) => &service.name,
+        }
+    }
+}
+
+fn parse_scopes(hub: &Hub, raw: &[String], context: &str) -> Vec<Scope> {
+    raw.iter()
+        .filter_map(|scope| match hub.registry.parse(scope) {
+            Ok(scope) => Some(scope),
+            Err(error) => {
+                tracing::warn!(%context, %error, "ignoring an invalid scope");
+                None
+            }
+        })
+        .collect()
+}
+
+fn default_role_scopes(hub: &Hub, role: &str) -> Vec<Scope> {
+    DefaultRole::find(role)
+        .map(|role| {
+            parse_scopes(
+                hub,
+                &role
+                    .scopes
+                    .iter()
+                    .map(|s| (*s).to_owned())
+                    .collect::<Vec<_>>(),
+                role.name,
+            )
+        })
+        .unwrap_or_default()
+}
+
+impl Hub {
+    /// Resolves an API token; unknown or expired tokens are [`CoreError::Unauthenticated`].
+    pub async fn authenticate_token(&self, token: &str) -> Result<Identity, CoreError> {
+        // JupyterHub refuses tokens over 64 characters before looking them up.
+        if token.is_empty() || token.len() > 64 {
+            return Err(CoreError::Unauthenticated);
+        }
+        let Some(row) = self.db.find_token(token).await? else {
+            return Err(CoreError::Unauthenticated);
+        };
+        if row.expires_at.is_some_and(|at| at <= self.db.now()) {
+            return Err(CoreError::Unauthenticated);
+        }
+        let (principal, owner, mut raw_roles_scopes, membership) = match row.owner {
+            TokenOwner::User(id) => {
+                let user = self
+                    .db
+                    .get_user_by_id(id)
+                    .await?
+                    .ok_or(CoreError::Unauthenticated)?;
+                let name =
+                    UserName::new(user.name.as_str()).map_err(|_| CoreError::Unauthenticated)?;
+                let groups: BTreeSet<GroupName> = self
+                    .db
+                    .user_group_names(&user.name)
+                    .await?
+                    .into_iter()
+                    .filter_map(|g| GroupName::new(g).ok())
+                    .collect();
+                let mut scopes = default_role_scopes(self, "user");
+                if user.admin {
+                    scopes.extend(default_role_scopes(self, "admin"));
+                }
+                let mut membership = BTreeMap::new();
+                membership.insert(name.clone(), groups);
+                (Principal::User(user), Owner::User(name), scopes, membership)
+            }
+            TokenOwner::Service(id) => {
+                let service = self
+                    .db
+                    .get_service_by_id(id)
+                    .await?
+                    .ok_or(CoreError::Unauthenticated)?;
+                let name = ServiceName::new(service.name.as_str())
+                    .map_err(|_| CoreError::Unauthenticated)?;
+                let scopes = if service.admin {
+                    default_role_scopes(self, "admin")
+                } else {
+                    Vec::new()
+                };
+                (
+                    Principal::Service(service),
+                    Owner::Service(name),
+                    scopes,
+                    BTreeMap::new(),
+                )
+            }
+        };
+        let roles = match &principal {
+            Principal::User(user) => self.db.user_roles(&user.name).await?,
+            Principal::Service(service) => {
+                self.db
+                    .holder_roles(ganymede_db::RoleHolder::Service(&service.name))
+                    .await?
+            }
+        };
+        for role in roles {
+            raw_roles_scopes.extend(parse_scopes(self, &role.scopes, &role.name));
+        }
+        let owner_scopes =
+            expand_scopes(&self.registry, &raw_roles_scopes, Some(&owner), None).scopes;
+        let token_raw: BTreeSet<Scope> = parse_scopes(self, &row.scopes, "token")
+            .into_iter()
+            .collect();
+        let resolved = token_scopes(
+            &self.registry,
+            &token_raw,
+            &owner,
+            &IssuingClient::Hub,
+            &owner_scopes,
+            &membership,
+        );
+        Ok(Identity {
+            principal,
+            token: Some(row),
+            scopes: resolved.scopes,
+            membership,
+        })
+    }
+}

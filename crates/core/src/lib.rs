@@ -1,0 +1,20 @@
+//! The hub's domain services, between the web layer and the database.
+//!
+//! Every service method takes the caller's [`Identity`] and checks its scopes before it reads or
+//! writes anything, so a handler cannot skip authorization by accident.
+
+#![forbid(unsafe_code)]
+
+mod error;
+mod hub;
+mod identity;
+pub mod model;
+mod time;
+mod users;
+
+pub use error::CoreError;
+pub use ganymede_db::{UserSort, UserState};
+pub use hub::{Hub, HubSettings, JUPYTERHUB_VERSION};
+pub use identity::{Identity, Principal};
+pub use time::iso8601;
+pub use users::{NewUsers, UserListQuery};

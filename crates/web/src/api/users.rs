@@ -1,0 +1,300 @@
+//! `/hub/api/user` and `/hub/api/users[/{name}]`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use ganymede_core::{Hub, NewUsers, Principal, UserListQuery, UserSort, UserState, iso8601};
+use http::{HeaderMap, StatusCode, Uri};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::{Caller, bearer_token};
+use crate::error::ApiError;
+
+/// The media type that asks for `{"items", "_pagination"}` instead of a bare list.
+const PAGINATION_MEDIA_TYPE: &str = "application/jupyterhub-pagination+json";
+
+pub(super) fn routes() -> Router<Arc<Hub>> {
+    Router::new()
+        .route("/user", get(whoami))
+        .route("/users", get(list).post(create_many))
+        .route(
+            "/users/{name}",
+            get(get_one).post(create_one).delete(delete_one),
+        )
+}
+
+/// `GET /user`: the caller's own model, with `scopes`, `token_id` and `session_id`.
+async fn whoami(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    let mut parts = http::Request::new(()).into_parts().0;
+    parts.headers = headers;
+    let token = bearer_token(&parts).ok_or_else(ApiError::forbidden_silent)?;
+    let identity = hub
+        .authenticate_token(token)
+        .await
+        .map_err(|_| ApiError::forbidden_silent())?;
+    let mut model = match &identity.principal {
+        Principal::User(user) => {
+            let mut model = json!({
+                "kind": "user",
+                "name": user.name,
+                "admin": user.admin,
+                "groups": [],
+                "user_info": user.user_info.clone().unwrap_or(Value::Null),
+            });
+            if identity.allows(ganymede_types::scope::BuiltinScope::ReadUsersActivity, None)
+                || identity.token.is_some()
+            {
+                model["last_activity"] = user
+                    .last_activity
+                    .map_or(Value::Null, |t| json!(iso8601(&t)));
+            }
+            model
+        }
+        Principal::Service(service) => json!({
+            "kind": "service",
+            "name": service.name,
+            "admin": service.admin,
+        }),
+    };
+    model["scopes"] = json!(identity.scopes.to_strings());
+    model["token_id"] = identity
+        .token
+        .as_ref()
+        .map_or(Value::Null, |t| json!(format!("a{}", t.id.0)));
+    model["session_id"] = identity
+        .token
+        .as_ref()
+        .and_then(|t| t.session_id.clone())
+        .map_or(Value::Null, Value::String);
+    Ok(Json(model))
+}
+
+fn parse_limit(
+    params: &HashMap<String, String>,
+    headers: &HeaderMap,
+    hub: &Hub,
+) -> Result<(bool, u64, u32), ApiError> {
+    let paginated = headers
+        .get(http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains(PAGINATION_MEDIA_TYPE));
+    let settings = hub.settings();
+    let offset = match params.get("offset") {
+        None => 0,
+        Some(raw) => raw.parse::<u64>().map_err(|_| {
+            ApiError::bad_request(format!("offset must be an integer, not {raw:?}"))
+        })?,
+    };
+    let default = if paginated {
+        settings.api_page_default_limit
+    } else {
+        settings.api_page_max_limit
+    };
+    let limit = match params.get("limit") {
+        None => default,
+        Some(raw) => raw
+            .parse::<i64>()
+            .map_err(|_| ApiError::bad_request(format!("limit must be an integer, not {raw:?}")))?
+            .clamp(1, i64::from(settings.api_page_max_limit))
+            .try_into()
+            .unwrap_or(default),
+    };
+    Ok((paginated, offset, limit))
+}
+
+/// `GET /users`.
+async fn list(
+    State(hub): State<Arc<Hub>>,
+    Caller(identity): Caller,
+    Query(params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+) -> Result<Response, ApiError> {
+    let (paginated, offset, limit) = parse_limit(&params, &headers, &hub)?;
+    let state = match params.get("state").map(String::as_str) {
+        None | Some("") => None,
+        Some("ready") => Some(UserState::Ready),
+        Some("active") => Some(UserState::Active),
+        Some("inactive") => Some(UserState::Inactive),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "Unrecognized state: {other}"
+            )));
+        }
+    };
+    let (sort, descending) = match params.get("sort").map(String::as_str) {
+        None | Some("") => (Default::default(), false),
+        Some(raw) => {
+            let (descending, key) = raw.strip_prefix('-').map_or((false, raw), |k| (true, k));
+            let sort = match key {
+                "id" => UserSort::Id,
+                "name" => UserSort::Name,
+                "last_activity" => UserSort::LastActivity,
+                _ => {
+                    return Err(ApiError::bad_request(format!(
+                        "sort must be one of id, name, last_activity, not {raw:?}"
+                    )));
+                }
+            };
+            (sort, descending)
+        }
+    };
+    let query = UserListQuery {
+        offset,
+        limit,
+        state,
+        name_filter: params.get("name_filter").filter(|f| !f.is_empty()).cloned(),
+        sort,
+        descending,
+    };
+    let (items, total) = hub.list_users(&identity, &query).await?;
+    if !paginated {
+        return Ok(Json(Value::Array(items)).into_response());
+    }
+    let next_offset = offset + u64::from(limit);
+    let next = if next_offset < total {
+        json!({"offset": next_offset, "limit": limit, "url": next_url(&headers, &uri, next_offset, limit)})
+    } else {
+        Value::Null
+    };
+    Ok(Json(json!({
+        "items": items,
+        "_pagination": {"offset": offset, "limit": limit, "total": total, "next": next},
+    }))
+    .into_response())
+}
+
+/// The request's own URL with `offset` and `limit` replaced; clients follow it verbatim.
+fn next_url(headers: &HeaderMap, uri: &Uri, offset: u64, limit: u32) -> String {
+    let host = headers
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .unwrap_or("http");
+    let base = format!("{scheme}://{host}{}", uri.path());
+    let Ok(mut url) = url::Url::parse(&base) else {
+        return base;
+    };
+    let kept: Vec<(String, String)> =
+        url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+            .filter(|(k, _)| k != "offset" && k != "limit")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+    {
+        let mut pairs = url.query_pairs_mut();
+        pairs.clear();
+        for (k, v) in &kept {
+            pairs.append_pair(k, v);
+        }
+        pairs.append_pair("limit", &limit.to_string());
+        pairs.append_pair("offset", &offset.to_string());
+    }
+    url.to_string()
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct CreateMany {
+    #[serde(default)]
+    usernames: Vec<String>,
+    #[serde(default)]
+    admin: bool,
+}
+
+fn json_body<T: for<'de> Deserialize<'de> + Default>(body: &str) -> Result<T, ApiError> {
+    if body.trim().is_empty() {
+        return Ok(T::default());
+    }
+    serde_json::from_str(body)
+        .map_err(|e| ApiError::bad_request(format!("Invalid JSON in body: {e}")))
+}
+
+/// `POST /users`.
+async fn create_many(
+    State(hub): State<Arc<Hub>>,
+    Caller(identity): Caller,
+    body: String,
+) -> Result<Response, ApiError> {
+    let body: CreateMany = json_body(&body)?;
+    if body.usernames.is_empty() {
+        return Err(ApiError::bad_request(
+            "Must specify at least one user to create",
+        ));
+    }
+    let models = hub
+        .create_users(
+            &identity,
+            &NewUsers {
+                usernames: body.usernames,
+                admin: body.admin,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(Value::Array(models))).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct CreateOne {
+    #[serde(default)]
+    admin: bool,
+}
+
+/// `POST /users/{name}`.
+async fn create_one(
+    State(hub): State<Arc<Hub>>,
+    Caller(identity): Caller,
+    Path(name): Path<String>,
+    body: String,
+) -> Result<Response, ApiError> {
+    let body: CreateOne = json_body(&body)?;
+    let mut models = match hub
+        .create_users(
+            &identity,
+            &NewUsers {
+                usernames: vec![name.clone()],
+                admin: body.admin,
+            },
+        )
+        .await
+    {
+        Err(ganymede_core::CoreError::Conflict(_)) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                format!("User {name} already exists"),
+            ));
+        }
+        other => other?,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(models.pop().unwrap_or(Value::Null)),
+    )
+        .into_response())
+}
+
+/// `GET /users/{name}`.
+async fn get_one(
+    State(hub): State<Arc<Hub>>,
+    Caller(identity): Caller,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(hub.get_user(&identity, &name).await?))
+}
+
+/// `DELETE /users/{name}`.
+async fn delete_one(
+    State(hub): State<Arc<Hub>>,
+    Caller(identity): Caller,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    hub.delete_user(&identity, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

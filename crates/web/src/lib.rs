@@ -1,0 +1,28 @@
+//! The hub's HTTP layer: axum routers over [`ganymede_core::Hub`].
+//!
+//! Handlers are thin: they extract the caller and the input, call one hub method, and map the
+//! result; [`error::ApiError`] is the one place errors become responses.
+
+#![forbid(unsafe_code)]
+
+mod api;
+mod auth;
+mod error;
+
+use std::sync::Arc;
+
+use axum::Router;
+use ganymede_core::Hub;
+
+pub use error::ApiError;
+
+/// Everything under `<base_url>hub/`: today the REST API and the health check.
+pub fn router(hub: Arc<Hub>) -> Router {
+    let prefix = format!("{}hub", hub.settings().base_url);
+    Router::new()
+        .nest(&format!("{prefix}/api"), api::routes())
+        .route(&format!("{prefix}/api/"), axum::routing::get(api::root))
+        .route(&format!("{prefix}/health"), axum::routing::get(api::health))
+        .layer(axum::middleware::map_response(api::version_header))
+        .with_state(hub)
+}

@@ -10,6 +10,11 @@ step() { printf '\n=== %s\n' "$*" >&2; }
 
 step "peers: JupyterHub venv and configurable-http-proxy"
 eval "$(bash scripts/peers.sh)"
+export PEERS_VENV
+
+step "databases: PostgreSQL and MariaDB for the storage tests"
+eval "$(bash scripts/databases.sh)"
+export GANYMEDE_TEST_POSTGRES_URL GANYMEDE_TEST_MYSQL_URL
 
 step "format and lints"
 cargo fmt --all -- --check
@@ -27,5 +32,5 @@ fi
 
 step "end-to-end tests (real JupyterHub, JupyterLab, CHP) with ganymede as the proxy"
 export PROXY_CMD="$root/target/debug/ganymede proxy"
-export CHP_BIN
+export CHP_BIN PEERS_VENV
 "$PEERS_VENV/bin/pytest" tests/e2e -q -p no:cacheprovider

@@ -1,0 +1,215 @@
+//! [`Db`]: the connection pool, the dialect it speaks, and the clock it stamps rows with;
+//! opening a database and the few helpers every query module shares.
+
+use std::sync::Once;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::AnyConnection;
+use sqlx::any::{AnyPoolOptions, AnyQueryResult, AnyRow};
+use sqlx::{Any, AnyPool, Executor, Row, Transaction};
+
+use crate::clock::{Clock, to_micros};
+use crate::dialect::{DbUrl, Dialect, SqliteTarget};
+use crate::error::{BackendError, DbError, Result};
+
+/// A query with `Any` arguments, as [`sqlx::query`] builds it.
+pub(crate) type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>;
+
+/// The hub's database: a connection pool plus the dialect it speaks.
+///
+/// Cloning is cheap and shares the pool.
+/// Open one with [`Db::connect`] (refuses a schema this binary does not match),
+/// [`Db::connect_or_init`] (also creates the schema of a brand-new, empty database),
+/// and migrate with [`Db::upgrade`].
+#[derive(Clone)]
+pub struct Db {
+    pub(crate) pool: AnyPool,
+    pub(crate) dialect: Dialect,
+    pub(crate) clock: Clock,
+}
+
+/// Rows are inserted in batches of this many per statement.
+pub(crate) const INSERT_BATCH: usize = 100;
+/// `IN (...)` lists hold at most this many values.
+pub(crate) const IN_BATCH: usize = 500;
+
+// === impl Db ===
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("dialect", &self.dialect)
+            .field("connections", &self.pool.size())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Db {
+    /// The dialect of this database.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Replaces the clock used for timestamps and expiry checks.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The current time by this database's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Closes every connection; later calls fail.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Opens a pool without looking at the schema.
+    pub(crate) async fn open(url: &DbUrl, create: bool) -> Result<Self> {
+        static DRIVERS: Once = Once::new();
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+
+        let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(15));
+        options = match &url.sqlite {
+            // Each connection to `sqlite::memory:` would open its own empty database, so the
+            // pool holds exactly one, forever.
+            Some(SqliteTarget::Memory) => options
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .after_connect(|conn, _| Box::pin(sqlite_pragmas(conn, false))),
+            Some(SqliteTarget::File(path)) => {
+                if !create && !path.exists() {
+                    return Err(DbError::NotInitialized);
+                }
+                options
+                    .max_connections(8)
+                    .after_connect(|conn, _| Box::pin(sqlite_pragmas(conn, true)))
+            }
+            None => options.max_connections(10),
+        };
+        let pool = options
+            .connect(&url.driver_url(create))
+            .await
+            .map_err(|source| DbError::Unreachable {
+                url: url.redacted(),
+                source: BackendError::new(source),
+            })?;
+        Ok(Self {
+            pool,
+            dialect: url.dialect,
+            clock: Clock::system(),
+        })
+    }
+
+    /// `sqlx::query` for a statement written with `?` placeholders.
+    pub(crate) fn q(&self, sql: &'static str) -> AnyQuery<'static> {
+        sqlx::query(self.dialect.sql(sql))
+    }
+
+    /// [`Db::q`] for a statement built at run time.
+    pub(crate) fn q_owned(&self, sql: String) -> AnyQuery<'static> {
+        sqlx::query(self.dialect.sql_owned(sql))
+    }
+
+    /// Starts a transaction that will write.
+    ///
+    /// SQLite takes the write lock up front (`BEGIN IMMEDIATE`): a deferred transaction that
+    /// reads first and writes later fails at once with "database is locked" when another
+    /// writer got in between, instead of waiting out the busy timeout.
+    pub(crate) async fn begin(&self) -> Result<Transaction<'static, Any>> {
+        Ok(match self.dialect {
+            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Dialect::Postgres | Dialect::MySql => self.pool.begin().await?,
+        })
+    }
+
+    /// Runs an `INSERT` and returns the new row's `id`.
+    ///
+    /// SQLite and PostgreSQL use `RETURNING id`; MySQL has no `RETURNING`, but reports the id.
+    pub(crate) async fn insert_id(
+        &self,
+        conn: &mut AnyConnection,
+        sql: &'static str,
+        bind: impl FnOnce(AnyQuery<'static>) -> AnyQuery<'static>,
+    ) -> Result<i64, sqlx::Error> {
+        match self.dialect {
+            Dialect::MySql => {
+                let done = bind(self.q(sql)).execute(&mut *conn).await?;
+                done.last_insert_id()
+                    .ok_or_else(|| sqlx::Error::Protocol("no insert id".into()))
+            }
+            Dialect::Sqlite | Dialect::Postgres => {
+                let row = bind(self.q_owned(format!("{sql} RETURNING id")))
+                    .fetch_one(&mut *conn)
+                    .await?;
+                row.try_get::<i64, _>(0)
+            }
+        }
+    }
+
+    /// Sets `column` to the given times for each id, one transaction, only moving forward.
+    pub(crate) async fn touch(
+        &self,
+        sql: &'static str,
+        updates: Vec<(i64, DateTime<Utc>)>,
+    ) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let mut changed = 0;
+        for (id, at) in updates {
+            let at = to_micros(at);
+            let done: AnyQueryResult = self
+                .q(sql)
+                .bind(at)
+                .bind(id)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            changed += done.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// Runs `SELECT COUNT(*) ...` and returns the count.
+    pub(crate) async fn count<'c>(
+        &self,
+        exec: impl Executor<'c, Database = Any>,
+        query: AnyQuery<'static>,
+    ) -> Result<i64> {
+        let row: AnyRow = query.fetch_one(exec).await?;
+        Ok(row.try_get::<i64, _>(0)?)
+    }
+}
+
+/// Per-connection SQLite settings: foreign keys (off by default in SQLite), a busy timeout so
+/// writers queue instead of failing, and WAL for files so readers never block the writer.
+async fn sqlite_pragmas(conn: &mut AnyConnection, file: bool) -> Result<(), sqlx::Error> {
+    conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000")
+        .await?;
+    if file {
+        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL")
+            .await?;
+    }
+    Ok(())
+}
+
+/// SHA-256 of a token, code or secret, as lower-case hex: what the database stores.
+///
+/// Tokens are 32 random bytes or more, so an unsalted fast hash is enough: nothing can be
+/// guessed from it, and a lookup is one indexed equality.
+pub fn hash_token(token: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(token.as_bytes()))
+}
+
+/// A fresh random hex string of `bytes` random bytes (cookie ids).
+pub(crate) fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::fill(buf.as_mut_slice());
+    hex::encode(buf)
+}

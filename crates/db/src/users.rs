@@ -1,0 +1,365 @@
+//! Users: batch creation, lookups, the paginated and filtered list behind `GET /users`, renames,
+//! the admin flag, encrypted auth state and batched activity updates.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+
+use crate::clock::to_micros;
+use crate::db::{Db, IN_BATCH, INSERT_BATCH, random_hex};
+use crate::dialect::{Dialect, placeholders};
+use crate::error::{DbError, Result, Violation, violation};
+use crate::model::{Page, UserId, UserQuery, UserRow, UserSort, UserState};
+use crate::row::{RowExt, check_name, flag, to_json};
+
+macro_rules! select_users {
+    ($($rest:literal)?) => {
+        concat!(
+            "SELECT id, name, admin, created, last_activity, cookie_id, user_info FROM users ",
+            $($rest)?
+        )
+    };
+}
+
+/// The server states that make a user "active" (everything but stopped and failed).
+const ACTIVE_STATES: &str = "('queued', 'starting', 'waiting', 'running', 'stopping')";
+
+fn user_row(row: &AnyRow) -> Result<UserRow> {
+    Ok(UserRow {
+        id: UserId(row.int("users.id")?),
+        name: row.text("users.name")?,
+        admin: row.flag("users.admin")?,
+        created: row.time("users.created")?,
+        last_activity: row.opt_time("users.last_activity")?,
+        cookie_id: row.text("users.cookie_id")?,
+        user_info: row.opt_json("users.user_info")?,
+    })
+}
+
+/// `%<filter>%` for `LIKE ... ESCAPE '!'`, with the wildcards in the filter escaped.
+fn like_pattern(filter: &str) -> String {
+    let mut out = String::with_capacity(filter.len() + 2);
+    out.push('%');
+    for c in filter.chars() {
+        if matches!(c, '!' | '%' | '_') {
+            out.push('!');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+// === impl Db ===
+
+impl Db {
+    /// Creates one user; [`DbError::UserExists`] if the name is taken.
+    pub async fn create_user(&self, name: &str, admin: bool) -> Result<UserRow> {
+        let mut rows = self.create_users(&[name], admin).await?;
+        rows.pop().ok_or_else(|| DbError::UserExists {
+            names: vec![name.to_owned()],
+        })
+    }
+
+    /// Creates the users that do not exist yet, in one transaction, and returns them in the
+    /// order given; like JupyterHub's `POST /users`, existing names are skipped, and only if
+    /// every name exists is it an error ([`DbError::UserExists`]).
+    pub async fn create_users(&self, names: &[&str], admin: bool) -> Result<Vec<UserRow>> {
+        let mut seen = HashSet::new();
+        let names: Vec<&str> = names.iter().copied().filter(|n| seen.insert(*n)).collect();
+        for name in &names {
+            check_name("user name", name, false)?;
+        }
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.begin().await?;
+        let mut existing = HashSet::new();
+        for chunk in names.chunks(IN_BATCH) {
+            let sql = format!(
+                "SELECT name FROM users WHERE name IN ({})",
+                placeholders(chunk.len())
+            );
+            let rows = chunk
+                .iter()
+                .fold(self.q_owned(sql), |q, n| q.bind(n.to_string()))
+                .fetch_all(&mut *tx)
+                .await?;
+            for row in rows {
+                existing.insert(row.text("users.name")?);
+            }
+        }
+        let fresh: Vec<&str> = names
+            .iter()
+            .copied()
+            .filter(|n| !existing.contains(*n))
+            .collect();
+        if fresh.is_empty() {
+            let names = names.iter().map(|n| n.to_string()).collect();
+            return Err(DbError::UserExists { names });
+        }
+        let now = to_micros(self.now());
+        let mut created = Vec::with_capacity(fresh.len());
+        for chunk in fresh.chunks(INSERT_BATCH) {
+            let values = vec!["(?, ?, ?, ?)"; chunk.len()].join(", ");
+            let sql =
+                format!("INSERT INTO users (name, admin, created, cookie_id) VALUES {values}");
+            let insert = chunk.iter().fold(self.q_owned(sql), |q, n| {
+                q.bind(n.to_string())
+                    .bind(flag(admin))
+                    .bind(now)
+                    .bind(random_hex(16))
+            });
+            insert
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| match violation(&e) {
+                    Some(Violation::Unique) => DbError::UserExists {
+                        names: chunk.iter().map(|n| n.to_string()).collect(),
+                    },
+                    _ => e.into(),
+                })?;
+            let sql = format!(
+                concat!(select_users!(), "WHERE name IN ({})"),
+                placeholders(chunk.len())
+            );
+            let rows = chunk
+                .iter()
+                .fold(self.q_owned(sql), |q, n| q.bind(n.to_string()))
+                .fetch_all(&mut *tx)
+                .await?;
+            for row in &rows {
+                created.push(user_row(row)?);
+            }
+        }
+        tx.commit().await?;
+        let order: std::collections::HashMap<&str, usize> =
+            fresh.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+        created.sort_by_key(|u| order.get(u.name.as_str()).copied());
+        Ok(created)
+    }
+
+    /// The user with this name.
+    pub async fn get_user(&self, name: &str) -> Result<Option<UserRow>> {
+        let row = self
+            .q(select_users!("WHERE name = ?"))
+            .bind(name.to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_row).transpose()
+    }
+
+    /// The user with this id.
+    pub async fn get_user_by_id(&self, id: UserId) -> Result<Option<UserRow>> {
+        let row = self
+            .q(select_users!("WHERE id = ?"))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_row).transpose()
+    }
+
+    /// The user whose login cookie carries this id.
+    pub async fn get_user_by_cookie_id(&self, cookie_id: &str) -> Result<Option<UserRow>> {
+        let row = self
+            .q(select_users!("WHERE cookie_id = ?"))
+            .bind(cookie_id.to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_row).transpose()
+    }
+
+    /// One page of users matching `query`, and how many match in all.
+    pub async fn list_users(&self, query: &UserQuery) -> Result<Page<UserRow>> {
+        let mut filters = Vec::new();
+        let pattern = query.name_filter.as_deref().map(like_pattern);
+        if pattern.is_some() {
+            // Case-insensitive substring match. SQLite's LIKE already ignores ASCII case (and
+            // is three times faster than LOWER() on every row); PostgreSQL's ILIKE does the
+            // same; MySQL's utf8mb4_bin columns compare case-sensitively, so both sides are
+            // lowered there.
+            let like = match self.dialect {
+                Dialect::Sqlite => "users.name LIKE ? ESCAPE '!'",
+                Dialect::Postgres => "users.name ILIKE ? ESCAPE '!'",
+                Dialect::MySql => "LOWER(users.name) LIKE LOWER(?) ESCAPE '!'",
+            };
+            filters.push(like.to_owned());
+        }
+        let active = format!(
+            "EXISTS (SELECT 1 FROM servers s WHERE s.user_id = users.id AND s.state IN {ACTIVE_STATES})"
+        );
+        match query.state {
+            None => {}
+            Some(UserState::Ready) => filters.push(
+                "EXISTS (SELECT 1 FROM servers s WHERE s.user_id = users.id AND s.state = 'running')"
+                    .to_owned(),
+            ),
+            Some(UserState::Active) => filters.push(active),
+            Some(UserState::Inactive) => filters.push(format!("NOT {active}")),
+        }
+        let filter = if filters.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", filters.join(" AND "))
+        };
+        let dir = if query.descending { "DESC" } else { "ASC" };
+        let order = match (query.sort, self.dialect) {
+            (UserSort::Id, _) => format!("users.id {dir}"),
+            (UserSort::Name, _) => format!("users.name {dir}"),
+            // NULLs sort first ascending and last descending, with id breaking ties in the same
+            // direction, so one (last_activity, id) index serves both; PostgreSQL needs the
+            // NULLs placement spelled out, the others sort NULL lowest already.
+            (UserSort::LastActivity, Dialect::Postgres) => {
+                let nulls = if query.descending { "LAST" } else { "FIRST" };
+                format!("users.last_activity {dir} NULLS {nulls}, users.id {dir}")
+            }
+            (UserSort::LastActivity, Dialect::Sqlite | Dialect::MySql) => {
+                format!("users.last_activity {dir}, users.id {dir}")
+            }
+        };
+        let (limit, offset) = query.page.sql_args();
+        let bind_filter = |q: crate::db::AnyQuery<'static>| match &pattern {
+            Some(p) => q.bind(p.clone()),
+            None => q,
+        };
+        let page_sql = format!(
+            concat!(select_users!(), "{} ORDER BY {} LIMIT ? OFFSET ?"),
+            filter, order
+        );
+        let rows = bind_filter(self.q_owned(page_sql))
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+        let items = rows.iter().map(user_row).collect::<Result<Vec<_>>>()?;
+        let total = self
+            .count(
+                &self.pool,
+                bind_filter(self.q_owned(format!("SELECT COUNT(*) FROM users {filter}"))),
+            )
+            .await?;
+        Ok(Page::new(items, total, query.page))
+    }
+
+    /// Renames a user; [`DbError::UserExists`] if `new_name` is taken.
+    pub async fn rename_user(&self, name: &str, new_name: &str) -> Result<UserRow> {
+        check_name("user name", new_name, false)?;
+        let done = self
+            .q("UPDATE users SET name = ? WHERE name = ?")
+            .bind(new_name.to_owned())
+            .bind(name.to_owned())
+            .execute(&self.pool)
+            .await
+            .map_err(|e| match violation(&e) {
+                Some(Violation::Unique) => DbError::UserExists {
+                    names: vec![new_name.to_owned()],
+                },
+                _ => e.into(),
+            })?;
+        if done.rows_affected() == 0 {
+            return Err(not_found(name));
+        }
+        self.get_user(new_name)
+            .await?
+            .ok_or_else(|| not_found(new_name))
+    }
+
+    /// Sets or clears the admin flag.
+    pub async fn set_user_admin(&self, name: &str, admin: bool) -> Result<()> {
+        let sql = "UPDATE users SET admin = ? WHERE name = ?";
+        self.update_user(name, self.q(sql).bind(flag(admin))).await
+    }
+
+    /// Replaces `user_info` (what the authenticator reported).
+    pub async fn set_user_info(&self, name: &str, info: Option<&Value>) -> Result<()> {
+        let sql = "UPDATE users SET user_info = ? WHERE name = ?";
+        self.update_user(name, self.q(sql).bind(info.map(to_json)))
+            .await
+    }
+
+    /// Gives the user a new cookie id, which logs out every browser; returns it.
+    pub async fn rotate_cookie_id(&self, name: &str) -> Result<String> {
+        let cookie_id = random_hex(16);
+        let sql = "UPDATE users SET cookie_id = ? WHERE name = ?";
+        self.update_user(name, self.q(sql).bind(cookie_id.clone()))
+            .await?;
+        Ok(cookie_id)
+    }
+
+    /// Deletes a user and, by cascade, their servers, tokens, memberships, codes and shares.
+    pub async fn delete_user(&self, name: &str) -> Result<()> {
+        self.update_user(name, self.q("DELETE FROM users WHERE name = ?"))
+            .await
+    }
+
+    /// Stores (or with `None` clears) the user's encrypted auth state.
+    pub async fn set_auth_state(&self, name: &str, encrypted: Option<&[u8]>) -> Result<()> {
+        let sql = "UPDATE users SET encrypted_auth_state = ? WHERE name = ?";
+        self.update_user(name, self.q(sql).bind(encrypted.map(<[u8]>::to_vec)))
+            .await
+    }
+
+    /// The user's encrypted auth state, if any.
+    pub async fn get_auth_state(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        let row = self
+            .q("SELECT encrypted_auth_state FROM users WHERE name = ?")
+            .bind(name.to_owned())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| not_found(name))?;
+        row.opt_blob("users.encrypted_auth_state")
+    }
+
+    /// Records activity for many users in one transaction; a time older than the stored one is
+    /// ignored. Returns how many users moved forward.
+    pub async fn touch_users(&self, updates: &[(UserId, DateTime<Utc>)]) -> Result<u64> {
+        let sql = "UPDATE users SET last_activity = ? WHERE id = ? AND (last_activity IS NULL OR last_activity < ?)";
+        self.touch(sql, updates.iter().map(|(id, at)| (id.0, *at)).collect())
+            .await
+    }
+
+    /// Runs an `UPDATE`/`DELETE` whose last placeholder is the user's name.
+    async fn update_user(&self, name: &str, query: crate::db::AnyQuery<'static>) -> Result<()> {
+        let done = query.bind(name.to_owned()).execute(&self.pool).await?;
+        if done.rows_affected() == 0 {
+            return Err(not_found(name));
+        }
+        Ok(())
+    }
+
+    /// Resolves names to ids; [`DbError::UserNotFound`] names the first unknown one.
+    pub(crate) async fn user_ids(
+        &self,
+        conn: &mut AnyConnection,
+        names: &[&str],
+    ) -> Result<Vec<UserId>> {
+        let mut found = std::collections::HashMap::new();
+        for chunk in names.chunks(IN_BATCH) {
+            let sql = format!(
+                "SELECT id, name FROM users WHERE name IN ({})",
+                placeholders(chunk.len())
+            );
+            let rows = chunk
+                .iter()
+                .fold(self.q_owned(sql), |q, n| q.bind(n.to_string()))
+                .fetch_all(&mut *conn)
+                .await?;
+            for row in rows {
+                found.insert(row.text("users.name")?, UserId(row.int("users.id")?));
+            }
+        }
+        names
+            .iter()
+            .map(|n| found.get(*n).copied().ok_or_else(|| not_found(n)))
+            .collect()
+    }
+}
+
+fn not_found(name: &str) -> DbError {
+    DbError::UserNotFound {
+        name: name.to_owned(),
+    }
+}

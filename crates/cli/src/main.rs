@@ -13,11 +13,6 @@ use clap::Parser;
 
 use crate::args::{Cli, Command};
 
-/// mimalloc instead of glibc's malloc: glibc keeps per-thread arenas that hold on to the buffers
-/// of closed connections, so a proxy's RSS only grows; mimalloc returns freed pages.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

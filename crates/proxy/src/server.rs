@@ -439,6 +439,9 @@ async fn accept_loop<M, S>(
         let builder = Arc::clone(&builder);
         let cancel = cancel.clone();
         let tls = tls.clone();
+        // Each kind of stream is served by a future of its own size, boxed, so a plain TCP
+        // connection does not carry the space a TLS one needs: idle connections are most of a
+        // busy proxy's memory.
         tracker.spawn(async move {
             let silent = || {
                 tracing::info!(
@@ -453,7 +456,9 @@ async fn accept_loop<M, S>(
                     let mut byte = [0u8; 1];
                     match opening(first_byte, &cancel, stream.peek(&mut byte)).await {
                         Opening::Done(_) => {
-                            serve_connection(stream, service, &builder, cancel).await
+                            let http1 = Some(first_byte);
+                            Box::pin(serve_connection(stream, service, &builder, cancel, http1))
+                                .await
                         }
                         Opening::TimedOut => silent(),
                         Opening::ShuttingDown => {}
@@ -462,16 +467,21 @@ async fn accept_loop<M, S>(
                 (Stream::Unix(stream), None) => {
                     match opening(first_byte, &cancel, peek_unix(&stream)).await {
                         Opening::Done(_) => {
-                            serve_connection(stream, service, &builder, cancel).await
+                            let http1 = Some(first_byte);
+                            Box::pin(serve_connection(stream, service, &builder, cancel, http1))
+                                .await
                         }
                         Opening::TimedOut => silent(),
                         Opening::ShuttingDown => {}
                     }
                 }
                 (Stream::Tcp(stream), Some(tls)) => {
-                    match opening(first_byte, &cancel, tls.accept(stream)).await {
+                    match opening(first_byte, &cancel, Box::pin(tls.accept(stream))).await {
                         Opening::Done(Ok(stream)) => {
-                            serve_connection(stream, service, &builder, cancel).await;
+                            let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
+                            let http1 = (!h2).then_some(first_byte);
+                            Box::pin(serve_connection(stream, service, &builder, cancel, http1))
+                                .await;
                         }
                         Opening::Done(Err(error)) => {
                             tracing::info!(?ip, %error, "TLS handshake failed");
@@ -481,9 +491,12 @@ async fn accept_loop<M, S>(
                     }
                 }
                 (Stream::Unix(stream), Some(tls)) => {
-                    match opening(first_byte, &cancel, tls.accept(stream)).await {
+                    match opening(first_byte, &cancel, Box::pin(tls.accept(stream))).await {
                         Opening::Done(Ok(stream)) => {
-                            serve_connection(stream, service, &builder, cancel).await;
+                            let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
+                            let http1 = (!h2).then_some(first_byte);
+                            Box::pin(serve_connection(stream, service, &builder, cancel, http1))
+                                .await;
                         }
                         Opening::Done(Err(error)) => tracing::info!(%error, "TLS handshake failed"),
                         Opening::TimedOut => silent(),
@@ -554,11 +567,28 @@ async fn accept(listener: &Listener) -> std::io::Result<(Stream, Option<std::net
     }
 }
 
+/// Drives a hyper connection to its end, or shuts it down gracefully once `cancel` fires.
+/// A macro, since hyper's upgradeable connections share no trait for `graceful_shutdown`.
+macro_rules! until_cancelled {
+    ($connection:expr, $cancel:expr) => {{
+        let connection = $connection;
+        tokio::pin!(connection);
+        tokio::select! {
+            result = connection.as_mut() => result,
+            () = $cancel.cancelled() => {
+                connection.as_mut().graceful_shutdown();
+                connection.await
+            }
+        }
+    }};
+}
+
 async fn serve_connection<IO, S>(
     io: IO,
     service: S,
     builder: &auto::Builder<TokioExecutor>,
     cancel: CancellationToken,
+    http1_only: Option<Duration>,
 ) where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     S: hyper::service::Service<
@@ -579,13 +609,23 @@ async fn serve_connection<IO, S>(
             service.call(req)
         })
     };
-    let connection = builder.serve_connection_with_upgrades(TokioIo::new(io), counted);
-    tokio::pin!(connection);
-    let result = tokio::select! {
-        result = connection.as_mut() => result,
-        () = cancel.cancelled() => {
-            connection.as_mut().graceful_shutdown();
-            connection.await
+    let result: Result<(), Box<dyn std::error::Error + Send + Sync>> = match http1_only {
+        // Plain HTTP and TLS without `h2` in ALPN: hyper's HTTP/1 connection alone is a fraction
+        // of the size of the auto-detecting one, which idle keep-alive connections pay for.
+        Some(keep_alive) => {
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .keep_alive(true)
+                .header_read_timeout(keep_alive)
+                .max_buf_size(MAX_HEAD)
+                .max_header_size(MAX_HEAD)
+                .serve_connection(TokioIo::new(io), counted)
+                .with_upgrades();
+            until_cancelled!(connection, cancel).map_err(Into::into)
+        }
+        None => {
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(io), counted);
+            until_cancelled!(connection, cancel)
         }
     };
     let Err(error) = result else { return };

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod groups;
 mod hub;
 mod identity;
 pub mod model;

@@ -1,5 +1,6 @@
 //! `/hub/api`: the JupyterHub REST API.
 
+mod groups;
 mod users;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ pub(crate) fn routes() -> Router<Arc<Hub>> {
         .route("/info", get(info))
         .route("/health", get(health))
         .merge(users::routes())
+        .merge(groups::routes())
         .fallback(not_found)
 }
 

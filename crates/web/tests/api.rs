@@ -286,3 +286,109 @@ async fn user_list_pagination_and_filters() {
     .await;
     assert_eq!(body["_pagination"]["total"], 0);
 }
+
+#[tokio::test]
+async fn groups_lifecycle_table() {
+    let app = app().await;
+    let (status, _, _) = call(
+        &app,
+        "POST",
+        "/hub/api/users",
+        Some(ADMIN),
+        Some(json!({"usernames": ["bob"]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let cases: &[Case] = &[
+        (
+            "POST",
+            "/hub/api/groups",
+            Some(ALICE),
+            Some(json!({"groups": ["team"]})),
+            403,
+        ),
+        (
+            "POST",
+            "/hub/api/groups",
+            Some(ADMIN),
+            Some(json!({"groups": ["team"], "users": ["alice"]})),
+            201,
+        ),
+        (
+            "POST",
+            "/hub/api/groups",
+            Some(ADMIN),
+            Some(json!({"groups": ["team"]})),
+            409,
+        ),
+        (
+            "POST",
+            "/hub/api/groups",
+            Some(ADMIN),
+            Some(json!({"groups": []})),
+            400,
+        ),
+        ("POST", "/hub/api/groups/solo", Some(ADMIN), None, 201),
+        ("GET", "/hub/api/groups/team", Some(ALICE), None, 403),
+        ("GET", "/hub/api/groups/team", Some(ADMIN), None, 200),
+        ("GET", "/hub/api/groups/nope", Some(ADMIN), None, 404),
+        (
+            "POST",
+            "/hub/api/groups/team/users",
+            Some(ADMIN),
+            Some(json!({"users": ["bob"]})),
+            200,
+        ),
+        (
+            "POST",
+            "/hub/api/groups/team/users",
+            Some(ADMIN),
+            Some(json!({"users": ["ghost"]})),
+            400,
+        ),
+        (
+            "DELETE",
+            "/hub/api/groups/team/users",
+            Some(ADMIN),
+            Some(json!({"users": ["alice"]})),
+            200,
+        ),
+        (
+            "PUT",
+            "/hub/api/groups/team/properties",
+            Some(ADMIN),
+            Some(json!({"lab": "gpu"})),
+            200,
+        ),
+        (
+            "PUT",
+            "/hub/api/groups/team/properties",
+            Some(ADMIN),
+            Some(json!([1])),
+            400,
+        ),
+        ("GET", "/hub/api/groups", Some(ALICE), None, 403),
+        ("GET", "/hub/api/groups", Some(ADMIN), None, 200),
+        ("DELETE", "/hub/api/groups/solo", Some(ADMIN), None, 204),
+        ("DELETE", "/hub/api/groups/solo", Some(ADMIN), None, 404),
+    ];
+    for (method, path, token, body, expected) in cases {
+        let (status, json, _) = call(&app, method, path, *token, body.clone()).await;
+        assert_eq!(
+            status.as_u16(),
+            *expected,
+            "{method} {path} as {token:?}: {json}"
+        );
+    }
+    let (_, team, _) = call(&app, "GET", "/hub/api/groups/team", Some(ADMIN), None).await;
+    assert_eq!(
+        team,
+        json!({"kind": "group", "name": "team", "users": ["bob"], "properties": {"lab": "gpu"}, "roles": []})
+    );
+    let (_, list, _) = call(&app, "GET", "/hub/api/groups?_p=1", Some(ADMIN), None).await;
+    assert_eq!(list["_pagination"]["total"], 1);
+    assert_eq!(list["items"][0]["name"], "team");
+    // Membership now shows on the user, and a group-filtered scope would see bob.
+    let (_, bob, _) = call(&app, "GET", "/hub/api/users/bob", Some(ADMIN), None).await;
+    assert_eq!(bob["groups"], json!(["team"]));
+}

@@ -74,7 +74,7 @@ async fn whoami(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Result<Json<
     Ok(Json(model))
 }
 
-fn parse_limit(
+pub(super) fn parse_limit(
     params: &HashMap<String, String>,
     headers: &HeaderMap,
     hub: &Hub,
@@ -170,7 +170,7 @@ async fn list(
 }
 
 /// The request's own URL with `offset` and `limit` replaced; clients follow it verbatim.
-fn next_url(headers: &HeaderMap, uri: &Uri, offset: u64, limit: u32) -> String {
+pub(super) fn next_url(headers: &HeaderMap, uri: &Uri, offset: u64, limit: u32) -> String {
     let host = headers
         .get(http::header::HOST)
         .and_then(|v| v.to_str().ok())
@@ -209,7 +209,7 @@ struct CreateMany {
     admin: bool,
 }
 
-fn json_body<T: for<'de> Deserialize<'de> + Default>(body: &str) -> Result<T, ApiError> {
+pub(super) fn json_body<T: for<'de> Deserialize<'de> + Default>(body: &str) -> Result<T, ApiError> {
     if body.trim().is_empty() {
         return Ok(T::default());
     }

@@ -10,9 +10,9 @@ use axum::{Json, Router};
 use ganymede_core::Hub;
 use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::users::{json_body, next_url, parse_limit};
+use super::users::{Listing, json_body, list_response, parse_limit};
 use crate::auth::Caller;
 use crate::error::ApiError;
 
@@ -36,20 +36,17 @@ async fn list(
 ) -> Result<Response, ApiError> {
     let (paginated, offset, limit) = parse_limit(&params, &headers, &hub)?;
     let (items, total) = hub.list_groups(&identity, offset, limit).await?;
-    if !paginated {
-        return Ok(Json(Value::Array(items)).into_response());
-    }
-    let next_offset = offset + u64::from(limit);
-    let next = if next_offset < total {
-        json!({"offset": next_offset, "limit": limit, "url": next_url(&headers, &uri, next_offset, limit)})
-    } else {
-        Value::Null
-    };
-    Ok(Json(json!({
-        "items": items,
-        "_pagination": {"offset": offset, "limit": limit, "total": total, "next": next},
-    }))
-    .into_response())
+    Ok(list_response(
+        items,
+        &Listing {
+            paginated,
+            offset,
+            limit,
+            total,
+        },
+        &headers,
+        &uri,
+    ))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -153,24 +153,62 @@ async fn list(
         descending,
     };
     let (items, total) = hub.list_users(&identity, &query).await?;
-    if !paginated {
-        return Ok(Json(Value::Array(items)).into_response());
+    Ok(list_response(
+        items,
+        &Listing {
+            paginated,
+            offset,
+            limit,
+            total,
+        },
+        &headers,
+        &uri,
+    ))
+}
+
+/// Where a listed page sits in the whole list.
+pub(super) struct Listing {
+    /// The caller asked for the pagination media type.
+    pub(super) paginated: bool,
+    /// Rows skipped.
+    pub(super) offset: u64,
+    /// Rows asked for.
+    pub(super) limit: u32,
+    /// Rows in the whole list.
+    pub(super) total: u64,
+}
+
+/// A bare JSON list, or `{"items", "_pagination"}` with a `next` URL for the media type.
+pub(super) fn list_response(
+    items: Vec<Value>,
+    listing: &Listing,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Response {
+    if !listing.paginated {
+        return Json(Value::Array(items)).into_response();
     }
+    let Listing {
+        offset,
+        limit,
+        total,
+        ..
+    } = *listing;
     let next_offset = offset + u64::from(limit);
     let next = if next_offset < total {
-        json!({"offset": next_offset, "limit": limit, "url": next_url(&headers, &uri, next_offset, limit)})
+        json!({"offset": next_offset, "limit": limit, "url": next_url(headers, uri, next_offset, limit)})
     } else {
         Value::Null
     };
-    Ok(Json(json!({
+    Json(json!({
         "items": items,
         "_pagination": {"offset": offset, "limit": limit, "total": total, "next": next},
     }))
-    .into_response())
+    .into_response()
 }
 
 /// The request's own URL with `offset` and `limit` replaced; clients follow it verbatim.
-pub(super) fn next_url(headers: &HeaderMap, uri: &Uri, offset: u64, limit: u32) -> String {
+fn next_url(headers: &HeaderMap, uri: &Uri, offset: u64, limit: u32) -> String {
     let host = headers
         .get(http::header::HOST)
         .and_then(|v| v.to_str().ok())

@@ -12,6 +12,7 @@ use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 use crate::clock::{Clock, to_micros};
 use crate::dialect::{DbUrl, Dialect, SqliteTarget};
 use crate::error::{BackendError, DbError, Result};
+use crate::model::{Page, Pagination};
 
 /// A query with `Any` arguments, as [`sqlx::query`] builds it.
 pub(crate) type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>;
@@ -173,6 +174,40 @@ impl Db {
         }
         tx.commit().await?;
         Ok(changed)
+    }
+
+    /// One page of a whole table: `select` ends with `LIMIT ? OFFSET ?`, `count` counts the rows.
+    pub(crate) async fn list_page<T>(
+        &self,
+        select: &'static str,
+        count: &'static str,
+        page: Pagination,
+        row: fn(&AnyRow) -> Result<T>,
+    ) -> Result<Page<T>> {
+        let (limit, offset) = page.sql_args();
+        let rows = self
+            .q(select)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+        let items = rows.iter().map(row).collect::<Result<Vec<_>>>()?;
+        let total = self.count(&self.pool, self.q(count)).await?;
+        Ok(Page::new(items, total, page))
+    }
+
+    /// `DELETE ... WHERE <key> = ?`; `missing` is the error when no row had that key.
+    pub(crate) async fn delete_by_key(
+        &self,
+        sql: &'static str,
+        key: &str,
+        missing: fn(&str) -> DbError,
+    ) -> Result<()> {
+        let done = self.q(sql).bind(key.to_owned()).execute(&self.pool).await?;
+        if done.rows_affected() == 0 {
+            return Err(missing(key));
+        }
+        Ok(())
     }
 
     /// Runs `SELECT COUNT(*) ...` and returns the count.

@@ -67,31 +67,19 @@ impl Db {
 
     /// One page of groups, by id.
     pub async fn list_groups(&self, page: Pagination) -> Result<Page<GroupRow>> {
-        let (limit, offset) = page.sql_args();
-        let rows = self
-            .q("SELECT id, name, properties FROM hub_groups ORDER BY id LIMIT ? OFFSET ?")
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await?;
-        let items = rows.iter().map(group_row).collect::<Result<Vec<_>>>()?;
-        let total = self
-            .count(&self.pool, self.q("SELECT COUNT(*) FROM hub_groups"))
-            .await?;
-        Ok(Page::new(items, total, page))
+        self.list_page(
+            "SELECT id, name, properties FROM hub_groups ORDER BY id LIMIT ? OFFSET ?",
+            "SELECT COUNT(*) FROM hub_groups",
+            page,
+            group_row,
+        )
+        .await
     }
 
     /// Deletes a group; its memberships, role grants and shares go with it.
     pub async fn delete_group(&self, name: &str) -> Result<()> {
-        let done = self
-            .q("DELETE FROM hub_groups WHERE name = ?")
-            .bind(name.to_owned())
-            .execute(&self.pool)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(not_found(name));
-        }
-        Ok(())
+        self.delete_by_key("DELETE FROM hub_groups WHERE name = ?", name, not_found)
+            .await
     }
 
     /// Replaces the group's properties.

@@ -123,18 +123,13 @@ impl Db {
 
     /// One page of clients, by identifier.
     pub async fn list_oauth_clients(&self, page: Pagination) -> Result<Page<OAuthClientRow>> {
-        let (limit, offset) = page.sql_args();
-        let rows = self
-            .q(select_clients!("ORDER BY identifier LIMIT ? OFFSET ?"))
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await?;
-        let items = rows.iter().map(client_row).collect::<Result<Vec<_>>>()?;
-        let total = self
-            .count(&self.pool, self.q("SELECT COUNT(*) FROM oauth_clients"))
-            .await?;
-        Ok(Page::new(items, total, page))
+        self.list_page(
+            select_clients!("ORDER BY identifier LIMIT ? OFFSET ?"),
+            "SELECT COUNT(*) FROM oauth_clients",
+            page,
+            client_row,
+        )
+        .await
     }
 
     /// Deletes a client with the tokens and codes it issued.

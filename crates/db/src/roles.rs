@@ -92,31 +92,19 @@ impl Db {
 
     /// One page of roles, by name.
     pub async fn list_roles(&self, page: Pagination) -> Result<Page<RoleRow>> {
-        let (limit, offset) = page.sql_args();
-        let rows = self
-            .q(select_roles!("ORDER BY r.name LIMIT ? OFFSET ?"))
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await?;
-        let items = rows.iter().map(role_row).collect::<Result<Vec<_>>>()?;
-        let total = self
-            .count(&self.pool, self.q("SELECT COUNT(*) FROM roles"))
-            .await?;
-        Ok(Page::new(items, total, page))
+        self.list_page(
+            select_roles!("ORDER BY r.name LIMIT ? OFFSET ?"),
+            "SELECT COUNT(*) FROM roles",
+            page,
+            role_row,
+        )
+        .await
     }
 
     /// Deletes a role and every assignment of it.
     pub async fn delete_role(&self, name: &str) -> Result<()> {
-        let done = self
-            .q("DELETE FROM roles WHERE name = ?")
-            .bind(name.to_owned())
-            .execute(&self.pool)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(not_found(name));
-        }
-        Ok(())
+        self.delete_by_key("DELETE FROM roles WHERE name = ?", name, not_found)
+            .await
     }
 
     /// Assigns a role; assigning it twice is not an error.

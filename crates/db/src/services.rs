@@ -107,31 +107,19 @@ impl Db {
 
     /// One page of services, by name.
     pub async fn list_services(&self, page: Pagination) -> Result<Page<ServiceRow>> {
-        let (limit, offset) = page.sql_args();
-        let rows = self
-            .q(select_services!("ORDER BY name LIMIT ? OFFSET ?"))
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await?;
-        let items = rows.iter().map(service_row).collect::<Result<Vec<_>>>()?;
-        let total = self
-            .count(&self.pool, self.q("SELECT COUNT(*) FROM services"))
-            .await?;
-        Ok(Page::new(items, total, page))
+        self.list_page(
+            select_services!("ORDER BY name LIMIT ? OFFSET ?"),
+            "SELECT COUNT(*) FROM services",
+            page,
+            service_row,
+        )
+        .await
     }
 
     /// Deletes a service with its tokens, roles and OAuth clients.
     pub async fn delete_service(&self, name: &str) -> Result<()> {
-        let done = self
-            .q("DELETE FROM services WHERE name = ?")
-            .bind(name.to_owned())
-            .execute(&self.pool)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(not_found(name));
-        }
-        Ok(())
+        self.delete_by_key("DELETE FROM services WHERE name = ?", name, not_found)
+            .await
     }
 
     pub(crate) async fn service_id(

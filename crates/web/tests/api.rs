@@ -3,71 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
+mod common;
 
-use axum::body::Body;
-use ganymede_core::{Hub, HubSettings};
-use ganymede_db::{Db, NewToken, TokenOwner};
-use http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use common::{ADMIN, ALICE, app, call};
+use http::StatusCode;
 use serde_json::{Value, json};
-use tower::ServiceExt;
-
-const ADMIN: &str = "admin-token-0000000000000000000001";
-const ALICE: &str = "alice-token-0000000000000000000001";
-
-async fn app() -> axum::Router {
-    let db = Db::connect_or_init("sqlite::memory:").await.unwrap();
-    let admin = db.create_user("root", true).await.unwrap();
-    db.insert_token(&NewToken {
-        token: ADMIN.to_owned(),
-        owner: TokenOwner::User(admin.id),
-        session_id: None,
-        oauth_client_id: None,
-        scopes: vec!["inherit".to_owned()],
-        note: "test".to_owned(),
-        expires_at: None,
-    })
-    .await
-    .unwrap();
-    let hub = Hub::new(db, HubSettings::default());
-    hub.load_api_tokens(&[(ALICE.to_owned(), "alice".to_owned())])
-        .await
-        .unwrap();
-    ganymede_web::router(Arc::new(hub))
-}
-
-async fn call(
-    app: &axum::Router,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value, http::HeaderMap) {
-    let mut request = Request::builder().method(method).uri(path);
-    if let Some(token) = token {
-        request = request.header("authorization", format!("token {token}"));
-    }
-    if path.contains("paginate") || path.contains("_p=1") {
-        request = request.header("accept", "application/jupyterhub-pagination+json");
-    }
-    request = request.header("host", "hub.test:8000");
-    let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
-    let response = app
-        .clone()
-        .oneshot(request.body(body).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let json = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null)
-    };
-    (status, json, headers)
-}
 
 #[tokio::test]
 async fn version_needs_no_credentials_and_every_response_has_the_header() {

@@ -25,11 +25,29 @@ pub(crate) enum Command {
     UpgradeDb(crate::serve::ServeArgs),
     /// Run the reverse proxy alone, a drop-in for configurable-http-proxy (same flags and REST API).
     Proxy(Box<ProxyArgs>),
+    /// Read a password from stdin and print its argon2 hash, for the users-file authenticator.
+    HashPassword,
 }
 
 /// `ganymede generate-config`.
 pub(crate) fn print_generated_config() -> anyhow::Result<()> {
     std::io::stdout().write_all(ganymede_config::generate_config().as_bytes())?;
+    Ok(())
+}
+
+/// `ganymede hash-password`: one line of stdin (no echo when it is a terminal is up to the
+/// shell: `read -s`), its argon2id hash on stdout.
+pub(crate) fn hash_password() -> anyhow::Result<()> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    if password.is_empty() {
+        anyhow::bail!(
+            "no password on stdin: run `read -rs PW && printf '%s\\n' \"$PW\" | ganymede hash-password`"
+        );
+    }
+    let hash = ganymede_auth::hash_password(password)?;
+    writeln!(std::io::stdout(), "{hash}")?;
     Ok(())
 }
 

@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         Some(Command::Serve(serve)) => serve::run(&serve),
         Some(Command::GenerateConfig) => args::print_generated_config(),
         Some(Command::UpgradeDb(serve)) => args::upgrade_db(&serve),
+        Some(Command::HashPassword) => args::hash_password(),
         None => serve::run(&serve::ServeArgs {
             log_level: "info".to_owned(),
             ..serve::ServeArgs::default()

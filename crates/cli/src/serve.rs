@@ -79,15 +79,31 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config, secrets: Secrets) -> anyhow::Result<()> {
+    for warning in ganymede_auth::check_config(&config.authenticator) {
+        match warning.severity {
+            ganymede_auth::Severity::Error => {
+                tracing::error!(key = %warning.key, "{}", warning.message)
+            }
+            ganymede_auth::Severity::Warning => {
+                tracing::warn!(key = %warning.key, "{}", warning.message)
+            }
+        }
+    }
+    let login = ganymede_web::LoginService::from_config(&config.authenticator)?;
     let db = Db::connect_or_init(&database_url(&config)).await?;
-    let hub = Arc::new(Hub::new(
-        db,
-        HubSettings {
-            base_url: config.hub.base_url.clone(),
-            api_page_default_limit: config.hub.api_page_default_limit,
-            api_page_max_limit: config.hub.api_page_max_limit,
-        },
-    ));
+    let hub = Arc::new(
+        Hub::new(
+            db,
+            HubSettings {
+                base_url: config.hub.base_url.clone(),
+                api_page_default_limit: config.hub.api_page_default_limit,
+                api_page_max_limit: config.hub.api_page_max_limit,
+                cookie_max_age_days: config.hub.cookie_max_age_days,
+                public_https: config.hub.bind_url.scheme() == "https",
+            },
+        )
+        .with_cookie_secret(secrets.cookie_secret.expose()),
+    );
     let tokens: Vec<(String, String)> = config
         .hub
         .api_tokens
@@ -123,7 +139,16 @@ async fn serve(config: Config, secrets: Secrets) -> anyhow::Result<()> {
     );
     tracing::info!("Ganymede is running at {public}");
 
-    let app = ganymede_web::router(Arc::clone(&hub));
+    let pages = ganymede_web::pages_router(
+        Arc::clone(&hub),
+        ganymede_web::SiteConfig {
+            template_paths: config.hub.template_paths.clone(),
+            template_vars: config.hub.template_vars.clone(),
+            login,
+            shutdown_on_logout: config.hub.shutdown_on_logout,
+        },
+    );
+    let app = ganymede_web::router(Arc::clone(&hub)).merge(pages);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut hub_stop = stop_rx.clone();
     let hub_server = tokio::spawn(async move {

@@ -5,6 +5,7 @@ use ganymede_types::UserName;
 use ganymede_types::scope::ScopeRegistry;
 
 use crate::error::CoreError;
+use crate::session::SessionKeys;
 
 /// The version the hub reports to clients: `jupyterhub-singleuser` and `jupyterhub-idle-culler`
 /// parse it as PEP 440 and compare it with JupyterHub's, so it is JupyterHub's.
@@ -19,6 +20,10 @@ pub struct HubSettings {
     pub api_page_default_limit: u32,
     /// `api_page_max_limit`: the largest page, and the page size without the media type.
     pub api_page_max_limit: u32,
+    /// `cookie_max_age_days`: how long a login cookie stays valid.
+    pub cookie_max_age_days: f64,
+    /// The public URL is https: cookies are `Secure` with the `__Host-` prefix.
+    pub public_https: bool,
 }
 
 impl Default for HubSettings {
@@ -27,6 +32,8 @@ impl Default for HubSettings {
             base_url: "/".to_owned(),
             api_page_default_limit: 50,
             api_page_max_limit: 200,
+            cookie_max_age_days: 14.0,
+            public_https: false,
         }
     }
 }
@@ -37,6 +44,7 @@ pub struct Hub {
     pub(crate) db: Db,
     pub(crate) registry: ScopeRegistry,
     settings: HubSettings,
+    sessions: SessionKeys,
 }
 
 impl Hub {
@@ -46,7 +54,26 @@ impl Hub {
             db,
             registry: ScopeRegistry::builtin(),
             settings,
+            sessions: SessionKeys::random(),
         }
+    }
+
+    /// Signs cookies with keys derived from the cookie secret, so logins survive restarts and
+    /// are shared by replicas (without it, a random per-process key is used).
+    #[must_use]
+    pub fn with_cookie_secret(mut self, secret: &[u8]) -> Self {
+        self.sessions = SessionKeys::from_secret(secret);
+        self
+    }
+
+    /// The keys of browser sessions.
+    pub fn sessions(&self) -> &SessionKeys {
+        &self.sessions
+    }
+
+    /// The database clock's current time, in unix seconds (tests can move it).
+    pub fn now_unix(&self) -> i64 {
+        self.db.now().timestamp()
     }
 
     /// The API settings.

@@ -89,6 +89,14 @@ fn default_role_scopes(hub: &Hub, role: &str) -> Vec<Scope> {
         .unwrap_or_default()
 }
 
+/// The owner of some credentials, with everything their roles allow.
+struct OwnerContext {
+    principal: Principal,
+    owner: Owner,
+    scopes: ExpandedScopes,
+    membership: BTreeMap<UserName, BTreeSet<GroupName>>,
+}
+
 impl Hub {
     /// Resolves an API token; unknown or expired tokens are [`CoreError::Unauthenticated`].
     pub async fn authenticate_token(&self, token: &str) -> Result<Identity, CoreError> {
@@ -102,7 +110,49 @@ impl Hub {
         if row.expires_at.is_some_and(|at| at <= self.db.now()) {
             return Err(CoreError::Unauthenticated);
         }
-        let (principal, owner, mut raw_roles_scopes, membership) = match row.owner {
+        let context = self.owner_context(row.owner).await?;
+        let token_raw: BTreeSet<Scope> = parse_scopes(self, &row.scopes, "token")
+            .into_iter()
+            .collect();
+        let resolved = token_scopes(
+            &self.registry,
+            &token_raw,
+            &context.owner,
+            &IssuingClient::Hub,
+            &context.scopes,
+            &context.membership,
+        );
+        Ok(Identity {
+            principal: context.principal,
+            token: Some(row),
+            scopes: resolved.scopes,
+            membership: context.membership,
+        })
+    }
+
+    /// Resolves a browser's login cookie id: the user, with all of their roles' scopes (as
+    /// JupyterHub grants cookie-authenticated requests).
+    pub async fn authenticate_cookie(&self, cookie_id: &str) -> Result<Identity, CoreError> {
+        if cookie_id.is_empty() || cookie_id.len() > 64 {
+            return Err(CoreError::Unauthenticated);
+        }
+        let user = self
+            .db
+            .get_user_by_cookie_id(cookie_id)
+            .await?
+            .ok_or(CoreError::Unauthenticated)?;
+        let context = self.owner_context(TokenOwner::User(user.id)).await?;
+        Ok(Identity {
+            principal: context.principal,
+            token: None,
+            scopes: context.scopes,
+            membership: context.membership,
+        })
+    }
+
+    /// The owner's row, their default and assigned roles' scopes expanded, and their groups.
+    async fn owner_context(&self, owner: TokenOwner) -> Result<OwnerContext, CoreError> {
+        let (principal, owner, mut raw_roles_scopes, membership) = match owner {
             TokenOwner::User(id) => {
                 let user = self
                     .db
@@ -158,23 +208,11 @@ impl Hub {
         for role in roles {
             raw_roles_scopes.extend(parse_scopes(self, &role.scopes, &role.name));
         }
-        let owner_scopes =
-            expand_scopes(&self.registry, &raw_roles_scopes, Some(&owner), None).scopes;
-        let token_raw: BTreeSet<Scope> = parse_scopes(self, &row.scopes, "token")
-            .into_iter()
-            .collect();
-        let resolved = token_scopes(
-            &self.registry,
-            &token_raw,
-            &owner,
-            &IssuingClient::Hub,
-            &owner_scopes,
-            &membership,
-        );
-        Ok(Identity {
+        let scopes = expand_scopes(&self.registry, &raw_roles_scopes, Some(&owner), None).scopes;
+        Ok(OwnerContext {
             principal,
-            token: Some(row),
-            scopes: resolved.scopes,
+            owner,
+            scopes,
             membership,
         })
     }

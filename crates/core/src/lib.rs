@@ -9,7 +9,9 @@ mod error;
 mod groups;
 mod hub;
 mod identity;
+mod login;
 pub mod model;
+mod session;
 mod time;
 mod users;
 
@@ -17,5 +19,7 @@ pub use error::CoreError;
 pub use ganymede_db::{UserSort, UserState};
 pub use hub::{Hub, HubSettings, JUPYTERHUB_VERSION};
 pub use identity::{Identity, Principal};
+pub use login::AcceptedLogin;
+pub use session::SessionKeys;
 pub use time::iso8601;
 pub use users::{NewUsers, UserListQuery};

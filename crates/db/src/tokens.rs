@@ -192,6 +192,18 @@ impl Db {
         Ok(done.rows_affected())
     }
 
+    /// Deletes every token issued to a browser session (logout revokes what that browser's
+    /// OAuth logins created, as in JupyterHub); returns how many.
+    pub async fn delete_session_tokens(&self, user: UserId, session_id: &str) -> Result<u64> {
+        let done = self
+            .q("DELETE FROM api_tokens WHERE user_id = ? AND session_id = ?")
+            .bind(user.0)
+            .bind(session_id.to_owned())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Deletes every token whose expiry has passed; returns how many.
     pub async fn delete_expired_tokens(&self) -> Result<u64> {
         let done = self

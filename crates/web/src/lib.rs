@@ -8,6 +8,8 @@
 mod api;
 mod auth;
 mod error;
+mod pages;
+mod session;
 
 use std::sync::Arc;
 
@@ -15,8 +17,9 @@ use axum::Router;
 use ganymede_core::Hub;
 
 pub use error::ApiError;
+pub use pages::{LoginService, SiteConfig, router as pages_router};
 
-/// Everything under `<base_url>hub/`: today the REST API and the health check.
+/// The REST API under `<base_url>hub/api` and the health check; [`pages_router`] adds the pages.
 pub fn router(hub: Arc<Hub>) -> Router {
     let prefix = format!("{}hub", hub.settings().base_url);
     Router::new()

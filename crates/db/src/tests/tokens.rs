@@ -102,6 +102,28 @@ pub(crate) async fn tokens_insert_find_list_delete(ctx: Ctx) {
     assert!(matches!(err, DbError::TokenNotFound { .. }), "{err}");
     let err = db.delete_token(TokenId(987_654)).await.unwrap_err();
     assert!(matches!(err, DbError::TokenNotFound { .. }), "{err}");
+
+    // Logout of one browser session revokes only that session's tokens.
+    for (value, session) in [
+        ("session-a-token-000000000000000001", "sess-a"),
+        ("session-a-token-000000000000000002", "sess-a"),
+        ("session-b-token-000000000000000001", "sess-b"),
+    ] {
+        let mut new = new_token(value, TokenOwner::User(alice.id));
+        new.session_id = Some(session.to_owned());
+        db.insert_token(&new).await.unwrap();
+    }
+    assert_eq!(db.delete_session_tokens(bob.id, "sess-a").await.unwrap(), 0);
+    assert_eq!(
+        db.delete_session_tokens(alice.id, "sess-a").await.unwrap(),
+        2
+    );
+    assert!(
+        db.find_token("session-b-token-000000000000000001")
+            .await
+            .unwrap()
+            .is_some()
+    );
     db.close().await;
 }
 

@@ -12,7 +12,7 @@ use http::{HeaderMap, StatusCode, Uri};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::auth::{Caller, bearer_token};
+use crate::auth::{Caller, Whoami};
 use crate::error::ApiError;
 
 /// The media type that asks for `{"items", "_pagination"}` instead of a bare list.
@@ -29,14 +29,12 @@ pub(super) fn routes() -> Router<Arc<Hub>> {
 }
 
 /// `GET /user`: the caller's own model, with `scopes`, `token_id` and `session_id`.
-async fn whoami(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    let mut parts = http::Request::new(()).into_parts().0;
-    parts.headers = headers;
-    let token = bearer_token(&parts).ok_or_else(ApiError::forbidden_silent)?;
-    let identity = hub
-        .authenticate_token(token)
-        .await
-        .map_err(|_| ApiError::forbidden_silent())?;
+async fn whoami(
+    Whoami {
+        identity,
+        session_id,
+    }: Whoami,
+) -> Result<Json<Value>, ApiError> {
     let mut model = match &identity.principal {
         Principal::User(user) => {
             let mut model = json!({
@@ -66,11 +64,7 @@ async fn whoami(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Result<Json<
         .token
         .as_ref()
         .map_or(Value::Null, |t| json!(format!("a{}", t.id.0)));
-    model["session_id"] = identity
-        .token
-        .as_ref()
-        .and_then(|t| t.session_id.clone())
-        .map_or(Value::Null, Value::String);
+    model["session_id"] = session_id.map_or(Value::Null, Value::String);
     Ok(Json(model))
 }
 

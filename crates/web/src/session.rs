@@ -1,0 +1,317 @@
+//! Browser sessions: JupyterHub's cookies, who a cookie belongs to, and the XSRF rules.
+//!
+//! Cookies (names as JupyterHub's, so deployers' scripts and single-user servers find them):
+//! - the login cookie (`jupyterhub-hub-login`): the user's signed `cookie_id`, path `<base>hub/`;
+//! - `jupyterhub-session-id`: a plain random id at `<base>`, which single-user servers read and
+//!   which OAuth tokens record, so logout can revoke them;
+//! - `_xsrf`: a signed random id identifying an anonymous browser until it logs in.
+//!
+//! Over HTTPS the login and XSRF cookies take the `__Host-` prefix (so they are host-only, `Secure`,
+//! path `/`, and cannot be planted by a sibling domain), and only prefixed cookies are read.
+//! Every cookie is `HttpOnly` and `SameSite=Lax`, and none has a `Domain`.
+
+use cookie::{Cookie, SameSite};
+use ganymede_core::{CoreError, Hub, Identity, SessionKeys};
+use http::{HeaderMap, HeaderValue, Method, header};
+
+/// The login cookie's name over plain HTTP.
+pub(crate) const LOGIN_COOKIE: &str = "jupyterhub-hub-login";
+/// The session id cookie's name (never prefixed: single-user servers read it by this name).
+pub(crate) const SESSION_COOKIE: &str = "jupyterhub-session-id";
+/// The anonymous XSRF id cookie's name over plain HTTP.
+pub(crate) const XSRF_COOKIE: &str = "_xsrf";
+/// JupyterHub's anonymous XSRF cookie lifetime.
+const ANONYMOUS_XSRF_MAX_AGE: i64 = 3600;
+/// Legacy cookie JupyterHub still clears at logout.
+const SERVICES_COOKIE: &str = "jupyterhub-services";
+
+/// How a request reached the hub: the cookie names and attributes follow from it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CookiePolicy {
+    /// HTTPS: `Secure` cookies with the `__Host-` prefix.
+    pub(crate) secure: bool,
+}
+
+impl CookiePolicy {
+    /// HTTPS when the hub's public URL is https or the proxy says the browser used https.
+    pub(crate) fn for_request(public_https: bool, headers: &HeaderMap) -> Self {
+        let forwarded_https = headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|proto| proto.split(',').next().map(str::trim) == Some("https"));
+        Self {
+            secure: public_https || forwarded_https,
+        }
+    }
+
+    fn name(self, base: &'static str) -> String {
+        if self.secure && base != SESSION_COOKIE {
+            format!("__Host-{base}")
+        } else {
+            base.to_owned()
+        }
+    }
+
+    /// A cookie with the hub's attributes; `path` is ignored under `__Host-` (which needs `/`).
+    fn build(self, base: &'static str, value: String, path: &str) -> Cookie<'static> {
+        let prefixed = self.secure && base != SESSION_COOKIE;
+        let mut cookie = Cookie::new(self.name(base), value);
+        cookie.set_path(if prefixed {
+            "/".to_owned()
+        } else {
+            path.to_owned()
+        });
+        cookie.set_http_only(true);
+        cookie.set_same_site(SameSite::Lax);
+        cookie.set_secure(self.secure);
+        cookie
+    }
+}
+
+/// The cookies of a request, by name; with duplicate names (cookie tossing) every value is kept.
+#[derive(Debug, Default)]
+pub(crate) struct RequestCookies(Vec<(String, String)>);
+
+impl RequestCookies {
+    pub(crate) fn from_headers(headers: &HeaderMap) -> Self {
+        let mut cookies = Vec::new();
+        for value in headers.get_all(header::COOKIE) {
+            let Ok(text) = value.to_str() else { continue };
+            for cookie in Cookie::split_parse_encoded(text).flatten() {
+                cookies.push((cookie.name().to_owned(), cookie.value().to_owned()));
+            }
+        }
+        Self(cookies)
+    }
+
+    fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
+        self.0
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What a request's cookies say about the browser.
+#[derive(Debug)]
+pub(crate) struct BrowserSession {
+    /// The logged-in user, if the login cookie is valid and the user still exists.
+    pub(crate) identity: Option<Identity>,
+    /// The session id, if the browser has one.
+    pub(crate) session_id: Option<String>,
+    /// The anonymous XSRF id from a valid `_xsrf` cookie.
+    anonymous_id: Option<String>,
+    pub(crate) policy: CookiePolicy,
+}
+
+impl BrowserSession {
+    /// Reads the cookies; a forged, expired or unknown login cookie is simply no login.
+    pub(crate) async fn read(
+        hub: &Hub,
+        public_https: bool,
+        headers: &HeaderMap,
+    ) -> Result<Self, CoreError> {
+        let policy = CookiePolicy::for_request(public_https, headers);
+        let cookies = RequestCookies::from_headers(headers);
+        let keys = hub.sessions();
+        let now = hub.now_unix();
+        let max_age = login_max_age_secs(hub);
+        let login_name = policy.name(LOGIN_COOKIE);
+        // The first validly signed value wins, so a tossed duplicate cannot shadow the real one.
+        let cookie_id = cookies
+            .values(&login_name)
+            .find_map(|v| keys.verify(LOGIN_COOKIE, v, max_age, now));
+        let identity = match cookie_id {
+            Some(id) => match hub.authenticate_cookie(&id).await {
+                Ok(identity) => Some(identity),
+                Err(CoreError::Unauthenticated) => None,
+                Err(other) => return Err(other),
+            },
+            None => None,
+        };
+        let session_id = cookies
+            .values(SESSION_COOKIE)
+            .find(|v| is_session_id(v))
+            .map(str::to_owned);
+        let xsrf_name = policy.name(XSRF_COOKIE);
+        let anonymous_id = cookies
+            .values(&xsrf_name)
+            .find_map(|v| keys.verify(XSRF_COOKIE, v, ANONYMOUS_XSRF_MAX_AGE, now));
+        Ok(Self {
+            identity,
+            session_id,
+            anonymous_id,
+            policy,
+        })
+    }
+
+    /// The id the XSRF token binds: the session and the user's cookie id once logged in, so a
+    /// token stops working at logout and never crosses users.
+    pub(crate) fn xsrf_id(&self) -> Option<String> {
+        match &self.identity {
+            Some(identity) => {
+                let cookie_id = match &identity.principal {
+                    ganymede_core::Principal::User(user) => user.cookie_id.as_str(),
+                    ganymede_core::Principal::Service(_) => "",
+                };
+                Some(format!(
+                    "{}:{cookie_id}",
+                    self.session_id.as_deref().unwrap_or_default()
+                ))
+            }
+            None => self.anonymous_id.as_ref().map(|id| format!(":{id}")),
+        }
+    }
+
+    /// Whether a request carries the right XSRF token (from `_xsrf` in the query or form, or the
+    /// `X-XSRFToken` / `X-CSRFToken` header).
+    pub(crate) fn xsrf_ok(&self, keys: &SessionKeys, token: Option<&str>) -> bool {
+        match (self.xsrf_id(), token) {
+            (Some(id), Some(token)) => keys.check_xsrf(&id, token),
+            _ => false,
+        }
+    }
+}
+
+/// Cookies a response sets so that the page's XSRF token will verify on the next request.
+#[derive(Debug, Default)]
+pub(crate) struct SessionCookies {
+    set: Vec<Cookie<'static>>,
+}
+
+impl SessionCookies {
+    /// Ensures the browser has what its XSRF token needs; returns the token for the page.
+    pub(crate) fn ensure_xsrf(
+        &mut self,
+        hub: &Hub,
+        session: &mut BrowserSession,
+        base_url: &str,
+    ) -> String {
+        if session.identity.is_some() && session.session_id.is_none() {
+            let id = new_session_id();
+            self.set_session_id(session.policy, &id, base_url);
+            session.session_id = Some(id);
+        }
+        if session.identity.is_none() && session.anonymous_id.is_none() {
+            let id = new_session_id();
+            let signed = hub.sessions().sign(XSRF_COOKIE, &id, hub.now_unix());
+            let mut cookie = session
+                .policy
+                .build(XSRF_COOKIE, signed, &format!("{base_url}hub/"));
+            cookie.set_max_age(cookie::time::Duration::seconds(ANONYMOUS_XSRF_MAX_AGE));
+            self.set.push(cookie);
+            session.anonymous_id = Some(id);
+        }
+        session
+            .xsrf_id()
+            .map(|id| hub.sessions().xsrf_token(&id))
+            .unwrap_or_default()
+    }
+
+    fn set_session_id(&mut self, policy: CookiePolicy, id: &str, base_url: &str) {
+        self.set
+            .push(policy.build(SESSION_COOKIE, id.to_owned(), base_url));
+    }
+
+    /// The cookies of a fresh login: a new session id and the signed cookie id.
+    pub(crate) fn login(
+        &mut self,
+        hub: &Hub,
+        policy: CookiePolicy,
+        cookie_id: &str,
+        base_url: &str,
+    ) {
+        self.set_session_id(policy, &new_session_id(), base_url);
+        let signed = hub.sessions().sign(LOGIN_COOKIE, cookie_id, hub.now_unix());
+        let mut cookie = policy.build(LOGIN_COOKIE, signed, &format!("{base_url}hub/"));
+        cookie.set_max_age(cookie::time::Duration::seconds(login_max_age_secs(hub)));
+        self.set.push(cookie);
+        self.clear(policy, XSRF_COOKIE, &format!("{base_url}hub/"));
+    }
+
+    /// Clears every cookie JupyterHub clears at logout.
+    pub(crate) fn logout(&mut self, policy: CookiePolicy, base_url: &str) {
+        let hub_path = format!("{base_url}hub/");
+        self.clear(policy, SESSION_COOKIE, base_url);
+        self.clear(policy, LOGIN_COOKIE, &hub_path);
+        self.clear(policy, XSRF_COOKIE, &hub_path);
+        let mut services = Cookie::new(SERVICES_COOKIE, "");
+        services.set_path(format!("{base_url}services"));
+        services.make_removal();
+        self.set.push(services);
+    }
+
+    fn clear(&mut self, policy: CookiePolicy, base: &'static str, path: &str) {
+        let mut cookie = policy.build(base, String::new(), path);
+        cookie.make_removal();
+        self.set.push(cookie);
+    }
+
+    /// Adds the `Set-Cookie` headers to a response.
+    pub(crate) fn apply(self, headers: &mut HeaderMap) {
+        for cookie in self.set {
+            if let Ok(value) = HeaderValue::from_str(&cookie.encoded().to_string()) {
+                headers.append(header::SET_COOKIE, value);
+            }
+        }
+    }
+}
+
+/// A new random session id: 32 hex digits, like JupyterHub's `uuid4().hex`.
+fn new_session_id() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
+}
+
+fn is_session_id(value: &str) -> bool {
+    (16..=64).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn login_max_age_secs(hub: &Hub) -> i64 {
+    // Saturating float-to-int conversion: absurd configured ages become "very long", not a panic.
+    (hub.settings().cookie_max_age_days * 86_400.0) as i64
+}
+
+/// The XSRF token a request presents: `_xsrf` in the query, then JupyterHub's two headers.
+pub(crate) fn presented_xsrf<'a>(query: Option<&'a str>, headers: &'a HeaderMap) -> Option<String> {
+    let from_query = query.and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "_xsrf")
+            .map(|(_, v)| v.into_owned())
+    });
+    from_query.or_else(|| {
+        ["x-xsrftoken", "x-csrftoken"]
+            .iter()
+            .find_map(|h| headers.get(*h)?.to_str().ok().map(str::to_owned))
+    })
+}
+
+/// Whether a cookie-authenticated API request must present an XSRF token. JupyterHub checks
+/// API GETs too, except top-level navigations; `Sec-Fetch-Mode: no-cors` never exempts a
+/// request (a cross-site `<img>` or `<form>` can send it).
+pub(crate) fn api_needs_xsrf(method: &Method, headers: &HeaderMap) -> bool {
+    if method == Method::HEAD || method == Method::OPTIONS {
+        return false;
+    }
+    let mode = headers
+        .get("sec-fetch-mode")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("navigate");
+    !(method == Method::GET && mode == "navigate")
+}
+
+/// Whether a cookie-authenticated POST has a content type a cross-site form cannot send.
+pub(crate) fn post_content_type_ok(method: &Method, headers: &HeaderMap) -> bool {
+    if method != Method::POST {
+        return true;
+    }
+    match headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    {
+        None => true,
+        Some(value) => value
+            .to_ascii_lowercase()
+            .split(';')
+            .any(|field| field.trim_start().starts_with("application/json")),
+    }
+}

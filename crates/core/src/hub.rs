@@ -5,6 +5,7 @@ use ganymede_types::UserName;
 use ganymede_types::scope::ScopeRegistry;
 
 use crate::error::CoreError;
+use crate::metrics::HubMetrics;
 use crate::session::SessionKeys;
 
 /// The version the hub reports to clients: `jupyterhub-singleuser` and `jupyterhub-idle-culler`
@@ -45,6 +46,7 @@ pub struct Hub {
     pub(crate) registry: ScopeRegistry,
     settings: HubSettings,
     sessions: SessionKeys,
+    pub(crate) metrics: HubMetrics,
 }
 
 impl Hub {
@@ -55,6 +57,7 @@ impl Hub {
             registry: ScopeRegistry::builtin(),
             settings,
             sessions: SessionKeys::random(),
+            metrics: HubMetrics::default(),
         }
     }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{MatchedPath, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use ganymede_core::{Hub, JUPYTERHUB_VERSION};
@@ -23,6 +23,7 @@ pub(crate) fn routes() -> Router<Arc<Hub>> {
         .route("/", get(root))
         .route("/info", get(info))
         .route("/health", get(health))
+        .route("/metrics", get(metrics))
         .merge(users::routes())
         .merge(groups::routes())
         .fallback(not_found)
@@ -68,4 +69,45 @@ pub(crate) async fn health(State(_hub): State<Arc<Hub>>) -> StatusCode {
 
 async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "Not Found")
+}
+
+/// `GET /hub/metrics` and `/hub/api/metrics` (read:metrics, as JupyterHub's
+/// `authenticate_prometheus` default).
+pub(crate) async fn metrics(
+    State(hub): State<Arc<Hub>>,
+    Caller(identity): Caller,
+) -> Result<Response, ApiError> {
+    identity
+        .check(&[ScopeName::from(BuiltinScope::ReadMetrics)], None)
+        .map_err(|denied| ApiError::from(ganymede_core::CoreError::Denied(denied)))?;
+    let text = hub.render_metrics().await?;
+    let mut response = text.into_response();
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    Ok(response)
+}
+
+/// Records every request's duration under its route pattern (bounded labels).
+pub(crate) async fn observe_request(
+    State(hub): State<Arc<Hub>>,
+    matched: Option<MatchedPath>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let started = std::time::Instant::now();
+    let method = request.method().clone();
+    let handler = matched
+        .as_ref()
+        .map_or("fallback", MatchedPath::as_str)
+        .to_owned();
+    let response = next.run(request).await;
+    hub.metrics().observe_request(
+        method.as_str(),
+        &handler,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
 }

@@ -26,6 +26,14 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .nest(&format!("{prefix}/api"), api::routes())
         .route(&format!("{prefix}/api/"), axum::routing::get(api::root))
         .route(&format!("{prefix}/health"), axum::routing::get(api::health))
+        .route(
+            &format!("{prefix}/metrics"),
+            axum::routing::get(api::metrics),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&hub),
+            api::observe_request,
+        ))
         .layer(axum::middleware::map_response(api::version_header))
         .with_state(hub)
 }

@@ -531,3 +531,58 @@ async fn redirects_into_the_hub_and_error_pages() {
         "text/css; charset=utf-8"
     );
 }
+
+#[tokio::test]
+async fn metrics_count_logins_and_need_read_metrics() {
+    let app = site().await;
+    let mut admin = Browser::default();
+    admin.login(&app, "boss", ADMIN_PASSWORD, "").await;
+    let mut user = Browser::default();
+    user.login(&app, "alice", "wrong-password", "").await;
+    user.login(&app, "alice", USER_PASSWORD, "").await;
+    assert_eq!(
+        user.get(&app, "/hub/metrics").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let page = admin.get(&app, "/hub/metrics").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    for line in [
+        "ganymede_logins_total{outcome=\"success\"} 2",
+        "ganymede_logins_total{outcome=\"wrong_credentials\"} 1",
+        "jupyterhub_total_users 2",
+        "jupyterhub_login_duration_seconds_count{status=\"failure\"} 1",
+        "handler=\"/hub/login\"",
+    ] {
+        assert!(page.body.contains(line), "{line} in {}", page.body);
+    }
+    let page = admin.get(&app, "/hub/api/metrics").await;
+    assert_eq!(page.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn oversized_bodies_and_names_are_refused_before_use() {
+    let app = site().await;
+    let mut browser = Browser::default();
+    let xsrf = browser.get(&app, "/hub/login").await.xsrf();
+    let huge = format!(
+        "username=alice&password={}&_xsrf={xsrf}",
+        "x".repeat(3 << 20)
+    );
+    let page = browser
+        .send(
+            &app,
+            "POST",
+            "/hub/login",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            Some(huge),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let long_name = "a".repeat(10_000);
+    let page = browser.login(&app, &long_name, USER_PASSWORD, "").await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(
+        !page.body.contains(&long_name),
+        "the long name is not echoed"
+    );
+}

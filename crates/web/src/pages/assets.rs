@@ -1,9 +1,13 @@
 //! Static files compiled into the binary: the stylesheet, the pages' scripts and the logo.
 
 use axum::body::Bytes;
-use axum::extract::Path;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
+
+use super::Site;
 
 /// (file name, content type, content)
 const FILES: &[(&str, &str, &str)] = &[
@@ -69,7 +73,8 @@ fn serve(content_type: &'static str, body: &'static str) -> Response {
 }
 
 /// `POST /hub/security/csp-report`: logged (bounded), as JupyterHub logs them.
-pub(super) async fn csp_report(body: Bytes) -> StatusCode {
+pub(super) async fn csp_report(State(site): State<Arc<Site>>, body: Bytes) -> StatusCode {
+    site.hub.metrics().count_csp_report();
     let text = String::from_utf8_lossy(&body[..body.len().min(2048)]).into_owned();
     tracing::warn!(report = %text.escape_debug(), "content security policy violation");
     StatusCode::NO_CONTENT

@@ -134,7 +134,14 @@ pub(super) async fn login_submit(
     mut visit: Visit,
     Form(form): Form<LoginForm>,
 ) -> Response {
+    let started = std::time::Instant::now();
+    let observe = |outcome: &'static str| {
+        site.hub
+            .metrics()
+            .observe_login(outcome, started.elapsed().as_secs_f64());
+    };
     if !visit.session.xsrf_ok(site.hub.sessions(), Some(&form.xsrf)) {
+        observe("xsrf");
         let message = if form.xsrf.is_empty() {
             "'_xsrf' argument missing from POST"
         } else {
@@ -147,6 +154,7 @@ pub(super) async fn login_submit(
     let username = form.username.trim();
     let client = client_address(&headers);
     if username.is_empty() || username.len() > MAX_USERNAME || form.password.len() > MAX_PASSWORD {
+        observe("invalid_name");
         tracing::warn!(client = %client, "refusing a login with an empty or oversized field");
         return failed(&site, &mut visit, next.as_deref(), None);
     }
@@ -154,6 +162,7 @@ pub(super) async fn login_submit(
     let limiter_key = site.login.policy.normalize(username);
     let now = std::time::Instant::now();
     if let Err(wait) = site.login.limiter.check(&limiter_key, &client, now) {
+        observe("rate_limited");
         tracing::warn!(user = %shown_name, client = %client, "too many failed logins");
         let message = format!(
             "Too many failed login attempts. Try again in {} seconds.",
@@ -179,17 +188,20 @@ pub(super) async fn login_submit(
             site.login
                 .limiter
                 .record_failure(&limiter_key, &client, now);
+            observe("wrong_credentials");
             tracing::warn!(user = %shown_name, client = %client, "failed login: wrong credentials");
             return failed(&site, &mut visit, next.as_deref(), Some(username));
         }
         Err(error) => {
+            observe("error");
             tracing::error!(user = %shown_name, %error, "the authenticator failed");
             return site.error(StatusCode::INTERNAL_SERVER_ERROR, Some("Login failed: the authenticator is not working. Ask your administrator to check the hub's log."), Some(&mut visit));
         }
     };
     let accepted = match accept(&site, authenticated).await {
         Ok(accepted) => accepted,
-        Err(reason) => {
+        Err((label, reason)) => {
+            observe(label);
             site.login
                 .limiter
                 .record_failure(&limiter_key, &client, now);
@@ -200,11 +212,13 @@ pub(super) async fn login_submit(
     let user = match site.hub.record_login(&accepted).await {
         Ok(user) => user,
         Err(error) => {
+            observe("error");
             tracing::error!(user = %accepted.name, %error, "cannot record a login");
             return site.error(StatusCode::INTERNAL_SERVER_ERROR, None, Some(&mut visit));
         }
     };
     site.login.limiter.record_success(&limiter_key, &client);
+    observe("success");
     tracing::info!(user = %user.name, client = %client, "user logged in");
     visit.cookies.login(
         &site.hub,
@@ -217,20 +231,23 @@ pub(super) async fn login_submit(
 }
 
 /// The login policy's verdict on what the authenticator returned.
-async fn accept(site: &Site, authenticated: Authenticated) -> Result<AcceptedLogin, String> {
+async fn accept(
+    site: &Site,
+    authenticated: Authenticated,
+) -> Result<AcceptedLogin, (&'static str, String)> {
     let policy = &site.login.policy;
     let name = policy.normalize(&authenticated.name);
     let exists = if policy.needs_existing_check(&name) {
         site.hub
             .user_exists(&name)
             .await
-            .map_err(|e| format!("cannot check the database: {e}"))?
+            .map_err(|e| ("error", format!("cannot check the database: {e}")))?
     } else {
         false
     };
     let login = policy
         .admit(authenticated, exists)
-        .map_err(|refused| refused.to_string())?;
+        .map_err(|refused| (refused.label(), refused.to_string()))?;
     Ok(AcceptedLogin {
         name: login.name,
         admin: login.admin,
@@ -263,6 +280,7 @@ fn client_address(headers: &HeaderMap) -> String {
 
 /// `GET /hub/logout`: revokes this browser's OAuth tokens, clears the cookies, back to login.
 pub(super) async fn logout(State(site): State<Arc<Site>>, mut visit: Visit) -> Response {
+    let started = std::time::Instant::now();
     if let Some(identity) = visit.session.identity.clone() {
         if let Principal::User(user) = &identity.principal {
             tracing::info!(user = %user.name, "user logged out");
@@ -277,5 +295,8 @@ pub(super) async fn logout(State(site): State<Arc<Site>>, mut visit: Visit) -> R
     }
     let policy = visit.session.policy;
     visit.cookies.logout(policy, &site.base_url);
+    site.hub
+        .metrics()
+        .observe_logout(started.elapsed().as_secs_f64());
     redirect(&mut visit, &format!("{}hub/login", site.base_url))
 }

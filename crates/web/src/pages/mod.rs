@@ -38,7 +38,8 @@ pub struct SiteConfig {
     pub template_vars: BTreeMap<String, serde_json::Value>,
     /// The authenticator and the login policy.
     pub login: LoginService,
-    /// Stop all of a user's servers when they log out (`hub.shutdown_on_logout`).
+    /// Stop all of a user's servers when they log out (`hub.shutdown_on_logout`); takes effect
+    /// once servers can be started.
     pub shutdown_on_logout: bool,
 }
 
@@ -57,6 +58,8 @@ pub fn router(hub: Arc<Hub>, config: SiteConfig) -> Router {
     let mut vars = config.template_vars;
     vars.insert("base_url".to_owned(), base_url.clone().into());
     vars.insert("prefix".to_owned(), base_url.clone().into());
+    let observe =
+        axum::middleware::from_fn_with_state(Arc::clone(&hub), crate::api::observe_request);
     let site = Arc::new(Site {
         hub,
         templates: Templates::new(config.template_paths, vars, &base_url),
@@ -89,6 +92,7 @@ pub fn router(hub: Arc<Hub>, config: SiteConfig) -> Router {
             post(assets::csp_report),
         )
         .fallback(panels::outside_hub)
+        .layer(observe)
         .with_state(site)
 }
 

@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code, unreachable_pub)]
 
+pub mod browser;
+
 use std::sync::Arc;
 
 use axum::body::Body;

@@ -1,6 +1,7 @@
 //! Browser sessions: signed cookie values and XSRF tokens, keyed by the cookie secret.
 //!
-//! A signed value is `<value>|<issued unix seconds>|<base64url HMAC-SHA256>`, where the MAC covers
+//! A signed value is `<value>.<issued unix seconds>.<base64url HMAC-SHA256>` (cookie-safe, so
+//! scripts can copy it from the cookie jar verbatim), where the MAC covers
 //! the cookie's name as well, so a value signed for one cookie cannot be replayed as another.
 //! The issue time lets the hub enforce `cookie_max_age_days` itself instead of trusting the
 //! browser's `Max-Age`.
@@ -52,14 +53,14 @@ impl SessionKeys {
     /// `value` signed for the cookie `name`, issued at `now` (unix seconds).
     pub fn sign(&self, name: &str, value: &str, now: i64) -> String {
         let mac = self.cookie_mac(name, value, now);
-        format!("{value}|{now}|{mac}")
+        format!("{value}.{now}.{mac}")
     }
 
     /// The value of a signed cookie if its signature is valid and it was issued at most
     /// `max_age_secs` before `now` (and not in the future).
     pub fn verify(&self, name: &str, signed: &str, max_age_secs: i64, now: i64) -> Option<String> {
-        let (rest, mac) = signed.rsplit_once('|')?;
-        let (value, issued) = rest.rsplit_once('|')?;
+        let (rest, mac) = signed.rsplit_once('.')?;
+        let (value, issued) = rest.rsplit_once('.')?;
         let issued: i64 = issued.parse().ok()?;
         let expected = self.cookie_mac(name, value, issued);
         if !bool::from(expected.as_bytes().ct_eq(mac.as_bytes())) {
@@ -134,7 +135,7 @@ mod tests {
             keys.verify("jupyterhub-hub-login", &tampered, 100, 1_050),
             None
         );
-        for garbage in ["", "|", "a|b", "a|1|", "a|x|y"] {
+        for garbage in ["", ".", "a.b", "a.1.", "a.x.y"] {
             assert_eq!(
                 keys.verify("jupyterhub-hub-login", garbage, 100, 1_050),
                 None

@@ -4,7 +4,9 @@
 //! - the login cookie (`jupyterhub-hub-login`): the user's signed `cookie_id`, path `<base>hub/`;
 //! - `jupyterhub-session-id`: a plain random id at `<base>`, which single-user servers read and
 //!   which OAuth tokens record, so logout can revoke them;
-//! - `_xsrf`: a signed random id identifying an anonymous browser until it logs in.
+//! - `_xsrf`: the page's XSRF token, as in JupyterHub, so scripts that copy it from the cookie jar
+//!   into the login form keep working. Before login it is a signed random id (valid an hour);
+//!   after, a MAC of the session id and the user's cookie id.
 //!
 //! Over HTTPS the login and XSRF cookies take the `__Host-` prefix (so they are host-only, `Secure`,
 //! path `/`, and cannot be planted by a sibling domain), and only prefixed cookies are read.
@@ -13,6 +15,7 @@
 use cookie::{Cookie, SameSite};
 use ganymede_core::{CoreError, Hub, Identity, SessionKeys};
 use http::{HeaderMap, HeaderValue, Method, header};
+use subtle::ConstantTimeEq;
 
 /// The login cookie's name over plain HTTP.
 pub(crate) const LOGIN_COOKIE: &str = "jupyterhub-hub-login";
@@ -99,8 +102,10 @@ pub(crate) struct BrowserSession {
     pub(crate) identity: Option<Identity>,
     /// The session id, if the browser has one.
     pub(crate) session_id: Option<String>,
-    /// The anonymous XSRF id from a valid `_xsrf` cookie.
-    anonymous_id: Option<String>,
+    /// A validly signed anonymous `_xsrf` cookie: the token of a browser not logged in.
+    anonymous_token: Option<String>,
+    /// The `_xsrf` cookie as sent, to know whether it needs refreshing.
+    xsrf_cookie: Option<String>,
     pub(crate) policy: CookiePolicy,
 }
 
@@ -134,40 +139,47 @@ impl BrowserSession {
             .find(|v| is_session_id(v))
             .map(str::to_owned);
         let xsrf_name = policy.name(XSRF_COOKIE);
-        let anonymous_id = cookies
+        let anonymous_token = cookies
             .values(&xsrf_name)
-            .find_map(|v| keys.verify(XSRF_COOKIE, v, ANONYMOUS_XSRF_MAX_AGE, now));
+            .find(|v| {
+                keys.verify(XSRF_COOKIE, v, ANONYMOUS_XSRF_MAX_AGE, now)
+                    .is_some()
+            })
+            .map(str::to_owned);
+        let xsrf_cookie = cookies.values(&xsrf_name).next().map(str::to_owned);
         Ok(Self {
             identity,
             session_id,
-            anonymous_id,
+            anonymous_token,
+            xsrf_cookie,
             policy,
         })
     }
 
-    /// The id the XSRF token binds: the session and the user's cookie id once logged in, so a
-    /// token stops working at logout and never crosses users.
-    pub(crate) fn xsrf_id(&self) -> Option<String> {
+    /// The XSRF token this browser must present: once logged in, a MAC of the session id and
+    /// the user's cookie id (so it stops working at logout and never crosses users); before,
+    /// its signed anonymous `_xsrf` cookie.
+    pub(crate) fn xsrf_token(&self, keys: &SessionKeys) -> Option<String> {
         match &self.identity {
             Some(identity) => {
                 let cookie_id = match &identity.principal {
                     ganymede_core::Principal::User(user) => user.cookie_id.as_str(),
                     ganymede_core::Principal::Service(_) => "",
                 };
-                Some(format!(
-                    "{}:{cookie_id}",
-                    self.session_id.as_deref().unwrap_or_default()
-                ))
+                let session = self.session_id.as_deref().unwrap_or_default();
+                Some(keys.xsrf_token(&format!("{session}:{cookie_id}")))
             }
-            None => self.anonymous_id.as_ref().map(|id| format!(":{id}")),
+            None => self.anonymous_token.clone(),
         }
     }
 
     /// Whether a request carries the right XSRF token (from `_xsrf` in the query or form, or the
-    /// `X-XSRFToken` / `X-CSRFToken` header).
+    /// `X-XSRFToken` / `X-CSRFToken` header), compared in constant time.
     pub(crate) fn xsrf_ok(&self, keys: &SessionKeys, token: Option<&str>) -> bool {
-        match (self.xsrf_id(), token) {
-            (Some(id), Some(token)) => keys.check_xsrf(&id, token),
+        match (self.xsrf_token(keys), token) {
+            (Some(expected), Some(token)) => {
+                bool::from(expected.as_bytes().ct_eq(token.as_bytes()))
+            }
             _ => false,
         }
     }
@@ -180,32 +192,41 @@ pub(crate) struct SessionCookies {
 }
 
 impl SessionCookies {
-    /// Ensures the browser has what its XSRF token needs; returns the token for the page.
+    /// Ensures the browser has what its XSRF token needs, and the `_xsrf` cookie holds it;
+    /// returns the token for the page.
     pub(crate) fn ensure_xsrf(
         &mut self,
         hub: &Hub,
         session: &mut BrowserSession,
         base_url: &str,
     ) -> String {
-        if session.identity.is_some() && session.session_id.is_none() {
-            let id = new_session_id();
-            self.set_session_id(session.policy, &id, base_url);
-            session.session_id = Some(id);
+        let path = format!("{base_url}hub/");
+        if session.identity.is_some() {
+            if session.session_id.is_none() {
+                let id = new_session_id();
+                self.set_session_id(session.policy, &id, base_url);
+                session.session_id = Some(id);
+            }
+            let token = session.xsrf_token(hub.sessions()).unwrap_or_default();
+            if session.xsrf_cookie.as_deref() != Some(token.as_str()) {
+                self.set
+                    .push(session.policy.build(XSRF_COOKIE, token.clone(), &path));
+                session.xsrf_cookie = Some(token.clone());
+            }
+            return token;
         }
-        if session.identity.is_none() && session.anonymous_id.is_none() {
-            let id = new_session_id();
-            let signed = hub.sessions().sign(XSRF_COOKIE, &id, hub.now_unix());
-            let mut cookie = session
-                .policy
-                .build(XSRF_COOKIE, signed, &format!("{base_url}hub/"));
-            cookie.set_max_age(cookie::time::Duration::seconds(ANONYMOUS_XSRF_MAX_AGE));
-            self.set.push(cookie);
-            session.anonymous_id = Some(id);
+        if let Some(token) = &session.anonymous_token {
+            return token.clone();
         }
-        session
-            .xsrf_id()
-            .map(|id| hub.sessions().xsrf_token(&id))
-            .unwrap_or_default()
+        let signed = hub
+            .sessions()
+            .sign(XSRF_COOKIE, &new_session_id(), hub.now_unix());
+        let mut cookie = session.policy.build(XSRF_COOKIE, signed.clone(), &path);
+        cookie.set_max_age(cookie::time::Duration::seconds(ANONYMOUS_XSRF_MAX_AGE));
+        self.set.push(cookie);
+        session.anonymous_token = Some(signed.clone());
+        session.xsrf_cookie = Some(signed.clone());
+        signed
     }
 
     fn set_session_id(&mut self, policy: CookiePolicy, id: &str, base_url: &str) {

@@ -58,6 +58,11 @@ async fn login_sets_cookies_and_follows_a_safe_next() {
     let home = browser.get(&app, "/hub/home").await;
     assert_eq!(home.status, StatusCode::OK);
     assert!(home.body.contains("data-user=\"alice\""), "{}", home.body);
+    assert_eq!(
+        browser.cookies["_xsrf"],
+        home.xsrf(),
+        "the cookie follows the login"
+    );
 
     // an unsafe next falls back to the home page
     for next in [

@@ -1,5 +1,6 @@
 //! The hub's shared state: the database, the scope registry and the settings of the API.
 
+use ganymede_crypt::CryptKeys;
 use ganymede_db::{Db, NewToken, TokenOwner};
 use ganymede_types::UserName;
 use ganymede_types::scope::ScopeRegistry;
@@ -19,6 +20,11 @@ pub struct HubSettings {
     pub api_page_default_limit: u32,
     /// `api_page_max_limit`: the largest page, and the page size without the media type.
     pub api_page_max_limit: u32,
+    /// `allow_named_servers`: whether users may have servers besides the default one.
+    pub allow_named_servers: bool,
+    /// `token_expires_in_max_seconds`: the longest lifetime of a token made through the API;
+    /// 0 means no limit.
+    pub token_expires_in_max_seconds: u64,
 }
 
 impl Default for HubSettings {
@@ -27,6 +33,8 @@ impl Default for HubSettings {
             base_url: "/".to_owned(),
             api_page_default_limit: 50,
             api_page_max_limit: 200,
+            allow_named_servers: false,
+            token_expires_in_max_seconds: 0,
         }
     }
 }
@@ -37,6 +45,8 @@ pub struct Hub {
     pub(crate) db: Db,
     pub(crate) registry: ScopeRegistry,
     settings: HubSettings,
+    /// The auth_state keys; without them auth_state reads as `null` and cannot be written.
+    pub(crate) crypt: Option<CryptKeys>,
 }
 
 impl Hub {
@@ -46,7 +56,15 @@ impl Hub {
             db,
             registry: ScopeRegistry::builtin(),
             settings,
+            crypt: None,
         }
+    }
+
+    /// The same hub, encrypting and decrypting auth_state with `keys` (`JUPYTERHUB_CRYPT_KEY`).
+    #[must_use]
+    pub fn with_crypt_keys(mut self, keys: CryptKeys) -> Self {
+        self.crypt = (!keys.is_empty()).then_some(keys);
+        self
     }
 
     /// The API settings.

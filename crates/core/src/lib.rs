@@ -5,17 +5,24 @@
 
 #![forbid(unsafe_code)]
 
+mod activity;
+mod authorizations;
 mod error;
 mod groups;
 mod hub;
 mod identity;
 pub mod model;
+pub mod py;
+mod servers;
 mod time;
+mod tokens;
 mod users;
+mod users_edit;
 
 pub use error::CoreError;
 pub use ganymede_db::{UserSort, UserState};
 pub use hub::{Hub, HubSettings, JUPYTERHUB_VERSION};
 pub use identity::{Identity, Principal};
 pub use time::iso8601;
+pub use servers::{NO_SPAWNER, StopOutcome};
 pub use users::{NewUsers, UserListQuery};

@@ -92,8 +92,9 @@ async fn serve(config: Config, secrets: Secrets) -> anyhow::Result<()> {
         },
     );
     if let Some(key) = &secrets.crypt_key {
-        let keys = CryptKeys::from_env_value(key.expose())
-            .context("cannot use the auth_state encryption key (hub.crypt_key or JUPYTERHUB_CRYPT_KEY)")?;
+        let keys = CryptKeys::from_env_value(key.expose()).context(
+            "cannot use the auth_state encryption key (hub.crypt_key or JUPYTERHUB_CRYPT_KEY)",
+        )?;
         hub = hub.with_crypt_keys(keys);
     }
     let hub = Arc::new(hub);

@@ -27,7 +27,10 @@ fn bad(message: impl Into<String>) -> CoreError {
 /// as UTC), at most 59 minutes in the future.
 ///
 /// `dateutil` accepts more spellings; these are the ones servers and the idle culler send.
-pub(crate) fn parse_timestamp(value: &Value, now: DateTime<Utc>) -> Result<DateTime<Utc>, CoreError> {
+pub(crate) fn parse_timestamp(
+    value: &Value,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, CoreError> {
     let invalid = || bad(format!("Not a valid timestamp: {}", repr(value)));
     let Value::String(text) = value else {
         return Err(invalid());
@@ -37,15 +40,19 @@ pub(crate) fn parse_timestamp(value: &Value, now: DateTime<Utc>) -> Result<DateT
         .map(|t| t.with_timezone(&Utc))
         .ok()
         .or_else(|| {
-            ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"]
-                .iter()
-                .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
-                .or_else(|| {
-                    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                        .ok()
-                        .and_then(|d| d.and_hms_opt(0, 0, 0))
-                })
-                .map(|t| t.and_utc())
+            [
+                "%Y-%m-%dT%H:%M:%S%.f",
+                "%Y-%m-%d %H:%M:%S%.f",
+                "%Y-%m-%dT%H:%M",
+            ]
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+            .or_else(|| {
+                NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                    .ok()
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+            })
+            .map(|t| t.and_utc())
         })
         .ok_or_else(invalid)?;
     if parsed - now > MAX_FUTURE {
@@ -81,7 +88,9 @@ impl Hub {
                     user.name
                 )));
             }
-            let Some(at) = info.as_object().and_then(|i: &Map<String, Value>| i.get("last_activity"))
+            let Some(at) = info
+                .as_object()
+                .and_then(|i: &Map<String, Value>| i.get("last_activity"))
             else {
                 return Err(bad(SERVERS_SHAPE));
             };
@@ -104,7 +113,10 @@ impl Hub {
         let not_found = || CoreError::NotFound(format!("No such user: {}", repr_str(name)));
         let (user, resource) = user_resource(name).map_err(|_| not_found())?;
         let identity = self.with_groups(identity, &user).await?;
-        identity.check(&[ScopeName::from(BuiltinScope::UsersActivity)], Some(&resource))?;
+        identity.check(
+            &[ScopeName::from(BuiltinScope::UsersActivity)],
+            Some(&resource),
+        )?;
         let row = self
             .db
             .get_user(user.as_str())

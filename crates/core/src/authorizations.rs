@@ -35,7 +35,11 @@ impl Hub {
         match &holder.principal {
             Principal::User(user) => {
                 self.db.touch_users(&[(user.id, now)]).await?;
-                let user = self.db.get_user_by_id(user.id).await?.ok_or_else(not_found)?;
+                let user = self
+                    .db
+                    .get_user_by_id(user.id)
+                    .await?
+                    .ok_or_else(not_found)?;
                 self.model(&viewer, &user, false).await
             }
             Principal::Service(service) => self.service_model(&viewer, service).await,
@@ -64,7 +68,10 @@ impl Hub {
             } else {
                 String::new()
             };
-            model.insert("url".to_owned(), json!(service.url.as_deref().unwrap_or("")));
+            model.insert(
+                "url".to_owned(),
+                json!(service.url.as_deref().unwrap_or("")),
+            );
             model.insert("prefix".to_owned(), json!(prefix));
             model.insert("command".to_owned(), json!(""));
             model.insert("pid".to_owned(), json!(0));

@@ -23,6 +23,6 @@ pub use error::CoreError;
 pub use ganymede_db::{UserSort, UserState};
 pub use hub::{Hub, HubSettings, JUPYTERHUB_VERSION};
 pub use identity::{Identity, Principal};
-pub use time::iso8601;
 pub use servers::{NO_SPAWNER, StopOutcome};
+pub use time::iso8601;
 pub use users::{NewUsers, UserListQuery};

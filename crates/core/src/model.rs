@@ -1,8 +1,8 @@
 //! JupyterHub's REST models, with the keys each scope reveals.
 
 use ganymede_db::{ServerRow, UserRow};
-use ganymede_types::{FullServerName, ServerName, UserName};
 use ganymede_types::scope::{BuiltinScope, Resource};
+use ganymede_types::{FullServerName, ServerName, UserName};
 use serde_json::{Map, Value, json};
 
 use crate::identity::Identity;
@@ -121,7 +121,8 @@ pub fn stopped_server_model(
     name: &str,
     row: Option<&ServerRow>,
 ) -> Value {
-    let time = |t: Option<chrono::DateTime<chrono::Utc>>| t.map_or(Value::Null, |t| json!(iso8601(&t)));
+    let time =
+        |t: Option<chrono::DateTime<chrono::Utc>>| t.map_or(Value::Null, |t| json!(iso8601(&t)));
     let mut model = json!({
         "name": name,
         "display_name": row.map_or("", |r| r.display_name.as_str()),

@@ -52,7 +52,11 @@ impl Hub {
         Ok((user, row))
     }
 
-    async fn named_server(&self, user: &UserRow, server: &str) -> Result<Option<ServerRow>, CoreError> {
+    async fn named_server(
+        &self,
+        user: &UserRow,
+        server: &str,
+    ) -> Result<Option<ServerRow>, CoreError> {
         Ok(self.db.get_server(user.id, server).await?)
     }
 

@@ -6,8 +6,7 @@ use chrono::Duration;
 use ganymede_db::{NewToken, Pagination, TokenId, TokenOwner, TokenRow, UserRow};
 use ganymede_types::roles::DefaultRole;
 use ganymede_types::scope::{
-    BuiltinScope, IssuingClient, Owner, Scope, ScopeName, expand_scopes,
-    intersect_scopes,
+    BuiltinScope, IssuingClient, Owner, Scope, ScopeName, expand_scopes, intersect_scopes,
 };
 use serde_json::{Value, json};
 
@@ -57,7 +56,9 @@ impl Hub {
                 _ => id.to_owned(),
             },
         };
-        let time = |t: Option<chrono::DateTime<chrono::Utc>>| t.map_or(Value::Null, |t| json!(iso8601(&t)));
+        let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+            t.map_or(Value::Null, |t| json!(iso8601(&t)))
+        };
         let mut model = json!({
             "id": format!("a{}", row.id.0),
             "kind": "api_token",
@@ -94,8 +95,8 @@ impl Hub {
                 .db
                 .list_tokens(owner, Pagination::new(tokens.len() as u64, 1000))
                 .await?;
-            let done =
-                page.items.is_empty() || tokens.len() as u64 + page.items.len() as u64 >= page.total;
+            let done = page.items.is_empty()
+                || tokens.len() as u64 + page.items.len() as u64 >= page.total;
             tokens.extend(page.items);
             if done {
                 break;
@@ -112,9 +113,8 @@ impl Hub {
 
     /// The user's token `a<N>`; any other form, or another owner's token, is 404.
     async fn user_token(&self, user: &UserRow, token_id: &str) -> Result<TokenRow, CoreError> {
-        let not_found = || {
-            CoreError::NotFound(format!("No such token {token_id} for user {}", user.name))
-        };
+        let not_found =
+            || CoreError::NotFound(format!("No such token {token_id} for user {}", user.name));
         let id = token_id
             .strip_prefix('a')
             .and_then(|id| id.parse::<i64>().ok())
@@ -148,7 +148,9 @@ impl Hub {
         name: &str,
         token_id: &str,
     ) -> Result<(), CoreError> {
-        let row = self.token_user(identity, name, BuiltinScope::Tokens).await?;
+        let row = self
+            .token_user(identity, name, BuiltinScope::Tokens)
+            .await?;
         let token = self.user_token(&row, token_id).await?;
         match token.oauth_client_id.as_deref() {
             Some(client) if client != HUB_CLIENT => {
@@ -311,9 +313,13 @@ impl Hub {
         if parsed.is_empty() {
             return Ok(());
         }
-        let wanted =
-            expand_scopes(&self.registry, &parsed, Some(&holder.owner), Some(&IssuingClient::Hub))
-                .scopes;
+        let wanted = expand_scopes(
+            &self.registry,
+            &parsed,
+            Some(&holder.owner),
+            Some(&IssuingClient::Hub),
+        )
+        .scopes;
         let held = intersect_scopes(&wanted, &holder.scopes, &holder.membership);
         let excess = wanted.difference(&held);
         if excess.is_empty() {
@@ -334,15 +340,21 @@ impl Hub {
     /// `KeyError` and so reaches the client as the `repr` of its text.
     fn parse_token_scope(&self, scope: &str) -> Result<Scope, CoreError> {
         let not_found = |text: String| bad(repr_str(&text));
-        let (name, filter) = scope.split_once('!').map_or((scope, None), |(n, f)| (n, Some(f)));
+        let (name, filter) = scope
+            .split_once('!')
+            .map_or((scope, None), |(n, f)| (n, Some(f)));
         let defined = name
             .parse::<ScopeName>()
             .is_ok_and(|n| self.registry.contains(&n));
         if !defined {
             if name == "all" {
-                return Err(not_found("Draft scope 'all' is now called 'inherit'".to_owned()));
+                return Err(not_found(
+                    "Draft scope 'all' is now called 'inherit'".to_owned(),
+                ));
             }
-            return Err(not_found(format!("Scope '{scope}' for token does not exist")));
+            return Err(not_found(format!(
+                "Scope '{scope}' for token does not exist"
+            )));
         }
         if let Some(filter) = filter {
             let full = format!("!{filter}");

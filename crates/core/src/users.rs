@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::error::CoreError;
 use crate::hub::Hub;
 use crate::identity::{Identity, Principal};
-use crate::model::{UserExtras, Urls, stopped_server_model, user_model};
+use crate::model::{Urls, UserExtras, stopped_server_model, user_model};
 
 /// `GET /users` parameters, already validated by the web layer.
 #[derive(Debug, Clone, Default)]
@@ -112,7 +112,8 @@ impl Hub {
                 .db
                 .list_servers(row.id, Pagination::new(rows.len() as u64, 1000))
                 .await?;
-            let done = page.items.is_empty() || rows.len() as u64 + page.items.len() as u64 >= page.total;
+            let done =
+                page.items.is_empty() || rows.len() as u64 + page.items.len() as u64 >= page.total;
             rows.extend(page.items);
             if done {
                 break;
@@ -292,10 +293,7 @@ impl Hub {
 
     /// The user's row, or JupyterHub's bare 404.
     pub(crate) async fn existing_user(&self, user: &UserName) -> Result<UserRow, CoreError> {
-        self.db
-            .get_user(user.as_str())
-            .await?
-            .ok_or_else(not_found)
+        self.db.get_user(user.as_str()).await?.ok_or_else(not_found)
     }
 
     /// `POST /users` and `POST /users/{name}`: creates the users that do not exist yet.

@@ -127,7 +127,10 @@ impl Hub {
     ) -> Result<Value, CoreError> {
         let (user, resource) = user_resource(name)?;
         let checked = self.with_groups(identity, &user).await?;
-        checked.check(&[ScopeName::from(BuiltinScope::AdminUsers)], Some(&resource))?;
+        checked.check(
+            &[ScopeName::from(BuiltinScope::AdminUsers)],
+            Some(&resource),
+        )?;
         let row = self.existing_user(&user).await?;
         let body = json_body(body)?;
         let data = check_user_model(body.as_ref())?;

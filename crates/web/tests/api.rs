@@ -5,8 +5,10 @@
 
 mod common;
 
+use axum::body::Body;
 use common::{ADMIN, ALICE, app, call};
-use http::StatusCode;
+use http::{Request, StatusCode};
+use tower::ServiceExt;
 use serde_json::{Value, json};
 
 #[tokio::test]

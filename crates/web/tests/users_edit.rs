@@ -30,30 +30,144 @@ async fn patch_env(keys: bool) -> users_support::Env {
 }
 
 /// (token, path, body as sent, expected status, expected message or "")
-type Case = (Option<&'static str>, &'static str, &'static str, u16, &'static str);
+type Case = (
+    Option<&'static str>,
+    &'static str,
+    &'static str,
+    u16,
+    &'static str,
+);
 
 #[tokio::test]
 async fn patch_checks_scopes_admins_and_input() {
     let env = patch_env(false).await;
     let cases: &[Case] = &[
-        (None, "/hub/api/users/bob", r#"{"admin": false}"#, 403, "Missing or invalid credentials."),
-        (Some(ALICE), "/hub/api/users/bob", r#"{"admin": false}"#, 403, ""),
-        (Some(BOB_ONLY), "/hub/api/users/carol", r#"{"admin": false}"#, 404, ""),
-        (Some(ADMIN), "/hub/api/users/nobody", r#"{"admin": false}"#, 404, "Not Found"),
-        (Some(MANAGER), "/hub/api/users/root", r#"{"admin": false}"#, 403, "Only admins can modify other admins"),
-        (Some(MANAGER), "/hub/api/users/bob", r#"{"admin": true}"#, 403, "Only admins can grant admin permissions"),
-        (Some(BOB_ONLY), "/hub/api/users/bob", r#"{"admin": true}"#, 403, "Only admins can grant admin permissions"),
-        (Some(ADMIN), "/hub/api/users/bob", "", 400, "Invalid JSON data: None"),
-        (Some(ADMIN), "/hub/api/users/bob", "{nope", 400, "Invalid JSON in body of request"),
-        (Some(ADMIN), "/hub/api/users/bob", "[1]", 400, "Invalid JSON data: [1]"),
-        (Some(ADMIN), "/hub/api/users/bob", r#"{"foo": 1}"#, 400, "Invalid JSON keys: {'foo': 1}"),
-        (Some(ADMIN), "/hub/api/users/bob", r#"{"admin": "yes"}"#, 400, "user.admin must be <class 'bool'>, not: <class 'str'>"),
-        (Some(ADMIN), "/hub/api/users/bob", r#"{"auth_state": null}"#, 400, "user.auth_state must be <class 'dict'>, not: <class 'NoneType'>"),
-        (Some(ADMIN), "/hub/api/users/bob", r#"{"name": "a/b"}"#, 400, "Invalid username: 'a/b'"),
-        (Some(ADMIN), "/hub/api/users/bob", r#"{"name": "carol"}"#, 400, "User carol already exists, username must be unique"),
-        (Some(ADMIN), "/hub/api/users/bob", r#"{"groups": []}"#, 400, ""),
-        (Some(ADMIN), "/hub/api/users/bob", r#"{"auth_state": {"a": 1}}"#, 500, ""),
-        (Some(MANAGER), "/hub/api/users/bob", r#"{"admin": false}"#, 200, ""),
+        (
+            None,
+            "/hub/api/users/bob",
+            r#"{"admin": false}"#,
+            403,
+            "Missing or invalid credentials.",
+        ),
+        (
+            Some(ALICE),
+            "/hub/api/users/bob",
+            r#"{"admin": false}"#,
+            403,
+            "",
+        ),
+        (
+            Some(BOB_ONLY),
+            "/hub/api/users/carol",
+            r#"{"admin": false}"#,
+            404,
+            "",
+        ),
+        (
+            Some(ADMIN),
+            "/hub/api/users/nobody",
+            r#"{"admin": false}"#,
+            404,
+            "Not Found",
+        ),
+        (
+            Some(MANAGER),
+            "/hub/api/users/root",
+            r#"{"admin": false}"#,
+            403,
+            "Only admins can modify other admins",
+        ),
+        (
+            Some(MANAGER),
+            "/hub/api/users/bob",
+            r#"{"admin": true}"#,
+            403,
+            "Only admins can grant admin permissions",
+        ),
+        (
+            Some(BOB_ONLY),
+            "/hub/api/users/bob",
+            r#"{"admin": true}"#,
+            403,
+            "Only admins can grant admin permissions",
+        ),
+        (
+            Some(ADMIN),
+            "/hub/api/users/bob",
+            "",
+            400,
+            "Invalid JSON data: None",
+        ),
+        (
+            Some(ADMIN),
+            "/hub/api/users/bob",
+            "{nope",
+            400,
+            "Invalid JSON in body of request",
+        ),
+        (
+            Some(ADMIN),
+            "/hub/api/users/bob",
+            "[1]",
+            400,
+            "Invalid JSON data: [1]",
+        ),
+        (
+            Some(ADMIN),
+            "/hub/api/users/bob",
+            r#"{"foo": 1}"#,
+            400,
+            "Invalid JSON keys: {'foo': 1}",
+        ),
+        (
+            Some(ADMIN),
+            "/hub/api/users/bob",
+            r#"{"admin": "yes"}"#,
+            400,
+            "user.admin must be <class 'bool'>, not: <class 'str'>",
+        ),
+        (
+            Some(ADMIN),
+            "/hub/api/users/bob",
+            r#"{"auth_state": null}"#,
+            400,
+            "user.auth_state must be <class 'dict'>, not: <class 'NoneType'>",
+        ),
+        (
+            Some(ADMIN),
+            "/hub/api/users/bob",
+            r#"{"name": "a/b"}"#,
+            400,
+            "Invalid username: 'a/b'",
+        ),
+        (
+            Some(ADMIN),
+            "/hub/api/users/bob",
+            r#"{"name": "carol"}"#,
+            400,
+            "User carol already exists, username must be unique",
+        ),
+        (
+            Some(ADMIN),
+            "/hub/api/users/bob",
+            r#"{"groups": []}"#,
+            400,
+            "",
+        ),
+        (
+            Some(ADMIN),
+            "/hub/api/users/bob",
+            r#"{"auth_state": {"a": 1}}"#,
+            500,
+            "",
+        ),
+        (
+            Some(MANAGER),
+            "/hub/api/users/bob",
+            r#"{"admin": false}"#,
+            200,
+            "",
+        ),
         (Some(BOB_ONLY), "/hub/api/users/bob", r#"{}"#, 200, ""),
     ];
     for (token, path, body, status, message) in cases {
@@ -65,7 +179,12 @@ async fn patch_checks_scopes_admins_and_input() {
     }
 }
 
-async fn patch(app: &axum::Router, path: &str, token: Option<&str>, body: &str) -> (StatusCode, Value) {
+async fn patch(
+    app: &axum::Router,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> (StatusCode, Value) {
     use http_body_util::BodyExt;
     use tower::ServiceExt;
     let mut request = http::Request::builder().method("PATCH").uri(path);
@@ -74,12 +193,19 @@ async fn patch(app: &axum::Router, path: &str, token: Option<&str>, body: &str) 
     }
     let response = app
         .clone()
-        .oneshot(request.body(axum::body::Body::from(body.to_owned())).unwrap())
+        .oneshot(
+            request
+                .body(axum::body::Body::from(body.to_owned()))
+                .unwrap(),
+        )
         .await
         .unwrap();
     let status = response.status();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 #[tokio::test]
@@ -96,15 +222,31 @@ async fn admins_set_the_flag_and_a_rename_keeps_groups_roles_and_tokens() {
         })
         .await
         .unwrap();
-    env.db.assign_role("reader", RoleHolder::User("alice")).await.unwrap();
+    env.db
+        .assign_role("reader", RoleHolder::User("alice"))
+        .await
+        .unwrap();
 
-    let (status, model) = patch(&env.app, "/hub/api/users/alice", Some(ADMIN), r#"{"name": "Alicia", "admin": true}"#).await;
+    let (status, model) = patch(
+        &env.app,
+        "/hub/api/users/alice",
+        Some(ADMIN),
+        r#"{"name": "Alicia", "admin": true}"#,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{model}");
-    assert_eq!(model["name"], "alicia", "names are normalized to lower case");
+    assert_eq!(
+        model["name"], "alicia",
+        "names are normalized to lower case"
+    );
     assert_eq!(model["admin"], true);
     assert_eq!(model["groups"], json!(["team"]));
     assert_eq!(model["roles"], json!(["admin", "reader", "user"]));
-    assert_eq!(model["auth_state"], Value::Null, "admin:users implies admin:auth_state");
+    assert_eq!(
+        model["auth_state"],
+        Value::Null,
+        "admin:users implies admin:auth_state"
+    );
 
     let (status, _, _) = call(&env.app, "GET", "/hub/api/users/alice", Some(ADMIN), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -136,7 +278,12 @@ async fn auth_state_is_encrypted_and_shown_only_with_admin_auth_state() {
     assert_eq!(model["auth_state"], state);
     // Lists never decrypt it, as JupyterHub.
     let (_, list, _) = call(&env.app, "GET", "/hub/api/users", Some(ADMIN), None).await;
-    let bob = list.as_array().unwrap().iter().find(|u| u["name"] == "bob").unwrap();
+    let bob = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == "bob")
+        .unwrap();
     assert_eq!(bob["auth_state"], Value::Null);
     // admin:users implies admin:auth_state, so a manager sees it too.
     let (status, model) = patch(&env.app, "/hub/api/users/bob", Some(MANAGER), "{}").await;
@@ -152,7 +299,10 @@ async fn auth_state_is_encrypted_and_shown_only_with_admin_auth_state() {
 #[tokio::test]
 async fn without_keys_auth_state_reads_as_null() {
     let env = patch_env(false).await;
-    env.db.set_auth_state("bob", Some(b"not-a-fernet-token")).await.unwrap();
+    env.db
+        .set_auth_state("bob", Some(b"not-a-fernet-token"))
+        .await
+        .unwrap();
     let (_, model, _) = call(&env.app, "GET", "/hub/api/users/bob", Some(ADMIN), None).await;
     assert_eq!(model["auth_state"], Value::Null);
 }
@@ -185,6 +335,18 @@ async fn include_stopped_servers_lists_the_default_server() {
     let (_, model, _) = call(&env.app, "GET", path, Some(ALICE), None).await;
     assert_eq!(model["servers"][""]["stopped"], true);
     assert!(model["servers"][""].get("state").is_none());
-    let (_, list, _) = call(&env.app, "GET", "/hub/api/users?include_stopped_servers=1", Some(ADMIN), None).await;
-    assert!(list.as_array().unwrap().iter().all(|u| u["servers"].get("").is_some()));
+    let (_, list, _) = call(
+        &env.app,
+        "GET",
+        "/hub/api/users?include_stopped_servers=1",
+        Some(ADMIN),
+        None,
+    )
+    .await;
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["servers"].get("").is_some())
+    );
 }

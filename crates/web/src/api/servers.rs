@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use ganymede_core::{Hub, StopOutcome};
 use http::{HeaderValue, StatusCode};
 
@@ -16,15 +16,24 @@ use crate::error::ApiError;
 pub(super) fn routes() -> Router<Arc<Hub>> {
     Router::new()
         .route("/users/{name}/activity", post(activity))
-        .route("/users/{name}/server", post(start_default).delete(stop_default))
+        .route(
+            "/users/{name}/server",
+            post(start_default).delete(stop_default),
+        )
         .route("/users/{name}/server/progress", get(progress_default))
         // JupyterHub's pattern `servers/([^/]*)` lets the name be empty: the default server.
-        .route("/users/{name}/servers/", post(start_default).delete(stop_default))
+        .route(
+            "/users/{name}/servers/",
+            post(start_default).delete(stop_default),
+        )
         .route(
             "/users/{name}/servers/{server}",
             post(start_named).delete(stop_named),
         )
-        .route("/users/{name}/servers/{server}/progress", get(progress_named))
+        .route(
+            "/users/{name}/servers/{server}/progress",
+            get(progress_named),
+        )
 }
 
 /// JupyterHub answers server starts and stops with an empty `text/plain` body.
@@ -48,12 +57,24 @@ async fn activity(
     Ok(StatusCode::OK)
 }
 
-async fn start(hub: &Hub, caller: Caller, name: &str, server: &str, body: &str) -> Result<Response, ApiError> {
+async fn start(
+    hub: &Hub,
+    caller: Caller,
+    name: &str,
+    server: &str,
+    body: &str,
+) -> Result<Response, ApiError> {
     hub.start_server(&caller.0, name, server, body).await?;
     Ok(plain(StatusCode::CREATED))
 }
 
-async fn stop(hub: &Hub, caller: Caller, name: &str, server: &str, body: &str) -> Result<Response, ApiError> {
+async fn stop(
+    hub: &Hub,
+    caller: Caller,
+    name: &str,
+    server: &str,
+    body: &str,
+) -> Result<Response, ApiError> {
     match hub.stop_server(&caller.0, name, server, body).await? {
         StopOutcome::Stopped => Ok(plain(StatusCode::NO_CONTENT)),
     }

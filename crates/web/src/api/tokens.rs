@@ -35,7 +35,9 @@ async fn create(
     Path(name): Path<String>,
     body: String,
 ) -> Result<Response, ApiError> {
-    let model = hub.create_user_token(identity.as_ref(), &name, &body).await?;
+    let model = hub
+        .create_user_token(identity.as_ref(), &name, &body)
+        .await?;
     Ok((StatusCode::CREATED, Json(model)).into_response())
 }
 

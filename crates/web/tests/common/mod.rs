@@ -10,7 +10,7 @@ use ganymede_core::{Hub, HubSettings};
 use ganymede_db::{Db, NewToken, TokenOwner};
 use http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tower::ServiceExt;
 
 pub const ADMIN: &str = "admin-token-0000000000000000000001";

@@ -37,7 +37,13 @@ pub async fn env(options: Options) -> Env {
         .unwrap()
         .with_clock(Clock::from_fn(now));
     let admin = db.create_user("root", true).await.unwrap();
-    token(&db, TokenOwner::User(admin.id), crate::common::ADMIN, &["inherit"]).await;
+    token(
+        &db,
+        TokenOwner::User(admin.id),
+        crate::common::ADMIN,
+        &["inherit"],
+    )
+    .await;
     let mut hub = Hub::new(db.clone(), options.settings);
     if let Some(keys) = options.keys {
         hub = hub.with_crypt_keys(keys);

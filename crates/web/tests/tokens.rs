@@ -10,9 +10,7 @@ use ganymede_core::HubSettings;
 use ganymede_db::{NewOAuthClient, NewToken, TokenOwner};
 use http::StatusCode;
 use serde_json::{Value, json};
-use users_support::{Options, env, user_with_scopes};
-
-const READER: &str = "reader-token-0000000000000000000001";
+use users_support::{Options, READER, env, user_with_scopes};
 
 async fn token_env(settings: HubSettings) -> users_support::Env {
     let env = env(Options {

@@ -7,13 +7,12 @@ mod users_support;
 
 use common::{ADMIN, ALICE, call};
 use ganymede_crypt::CryptKeys;
-use ganymede_db::{RoleHolder, RoleSpec};
+use ganymede_db::{RoleHolder, RoleSpec, ServerSpec};
 use http::StatusCode;
 use serde_json::{Value, json};
-use users_support::{KEY, Options, env, user_with_scopes};
+use users_support::{KEY, Options, READER, env, user_with_scopes};
 
 const MANAGER: &str = "manager-token-000000000000000000001";
-const READER: &str = "reader-token-0000000000000000000001";
 const BOB_ONLY: &str = "bobonly-token-000000000000000000001";
 
 async fn patch_env(keys: bool) -> users_support::Env {
@@ -226,6 +225,14 @@ async fn admins_set_the_flag_and_a_rename_keeps_groups_roles_and_tokens() {
         .assign_role("reader", RoleHolder::User("alice"))
         .await
         .unwrap();
+    let alice = env.db.get_user("alice").await.unwrap().unwrap();
+    let spec = ServerSpec {
+        name: "gpu".to_owned(),
+        display_name: "gpu".to_owned(),
+        base_url: "/user/alice/gpu/".to_owned(),
+        user_options: json!({}),
+    };
+    env.db.upsert_server(alice.id, &spec).await.unwrap();
 
     let (status, model) = patch(
         &env.app,
@@ -258,6 +265,11 @@ async fn admins_set_the_flag_and_a_rename_keeps_groups_roles_and_tokens() {
     assert_eq!(status, StatusCode::OK);
     let (_, group, _) = call(&env.app, "GET", "/hub/api/groups/team", Some(ADMIN), None).await;
     assert_eq!(group["users"], json!(["alicia"]));
+    // Same user id: the server record follows, with its URL prefix moved.
+    let alicia = env.db.get_user("alicia").await.unwrap().unwrap();
+    assert_eq!(alicia.id, alice.id);
+    let gpu = env.db.get_server(alice.id, "gpu").await.unwrap().unwrap();
+    assert_eq!(gpu.base_url, "/user/alicia/gpu/");
 }
 
 #[tokio::test]

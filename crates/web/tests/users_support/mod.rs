@@ -8,7 +8,8 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeZone, Utc};
 use ganymede_core::{Hub, HubSettings};
 use ganymede_crypt::CryptKeys;
-use ganymede_db::{Clock, Db, NewToken, RoleHolder, RoleSpec, TokenOwner};
+use ganymede_db::{Clock, Db, NewToken, RoleHolder, RoleSpec, ServerSpec, TokenOwner};
+use serde_json::{Value, json};
 
 /// The fixed "now" of every test hub.
 pub fn now() -> DateTime<Utc> {
@@ -86,4 +87,95 @@ pub async fn user_with_scopes(db: &Db, name: &str, scopes: &[&str], value: &str)
     .unwrap();
     db.assign_role(&role, RoleHolder::User(name)).await.unwrap();
     token(db, TokenOwner::User(user.id), value, &["inherit"]).await;
+}
+
+/// The token of `reader`, who holds `read:servers` and `users:activity` in [`server_env`].
+pub const READER: &str = "reader-token-0000000000000000000001";
+
+/// Sends a request with a raw body; the answer's status, JSON (or `{"raw": text}`) and headers.
+pub async fn send(
+    app: &axum::Router,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> (u16, Value, http::HeaderMap) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let mut request = http::Request::builder().method(method).uri(path);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("token {token}"));
+    }
+    let response = app
+        .clone()
+        .oneshot(
+            request
+                .body(axum::body::Body::from(body.to_owned()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let json = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap_or(json!({"raw": String::from_utf8_lossy(&bytes)}))
+    };
+    (status, json, headers)
+}
+
+/// A hub where alice has a stopped named server `gpu`, and `reader` holds `read:servers`.
+pub async fn server_env(allow_named_servers: bool) -> Env {
+    let env = env(Options {
+        settings: HubSettings {
+            allow_named_servers,
+            ..HubSettings::default()
+        },
+        keys: None,
+    })
+    .await;
+    let alice = env.db.get_user("alice").await.unwrap().unwrap();
+    env.db
+        .upsert_server(
+            alice.id,
+            &ServerSpec {
+                name: "gpu".to_owned(),
+                display_name: "gpu".to_owned(),
+                base_url: "/user/alice/gpu/".to_owned(),
+                user_options: json!({}),
+            },
+        )
+        .await
+        .unwrap();
+    user_with_scopes(
+        &env.db,
+        "reader",
+        &["read:servers", "users:activity"],
+        READER,
+    )
+    .await;
+    env
+}
+
+/// (method, path, token, body, status, message or "")
+pub type Case = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+    u16,
+    &'static str,
+);
+
+/// Runs each case and checks its status and, when given, its message.
+pub async fn run(app: &axum::Router, cases: &[Case]) {
+    for (method, path, token, body, status, message) in cases {
+        let (got, json, _) = send(app, method, path, *token, body).await;
+        assert_eq!(got, *status, "{method} {path} {token:?} {body}: {json}");
+        if !message.is_empty() {
+            assert_eq!(json["message"], *message, "{method} {path} {body}");
+        }
+    }
 }

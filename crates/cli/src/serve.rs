@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use ganymede_config::{Config, ConfigFile, ProcessEnv, Secrets};
 use ganymede_core::{Hub, HubSettings};
+use ganymede_crypt::CryptKeys;
 use ganymede_db::Db;
 use ganymede_proxy::config::{ErrorPages, ForwardOptions, Listen, Timeouts};
 use ganymede_proxy::{Proxy, ProxyConfig, RouteStore};
@@ -91,19 +92,26 @@ async fn serve(config: Config, secrets: Secrets) -> anyhow::Result<()> {
     }
     let login = ganymede_web::LoginService::from_config(&config.authenticator)?;
     let db = Db::connect_or_init(&database_url(&config)).await?;
-    let hub = Arc::new(
-        Hub::new(
-            db,
-            HubSettings {
-                base_url: config.hub.base_url.clone(),
-                api_page_default_limit: config.hub.api_page_default_limit,
-                api_page_max_limit: config.hub.api_page_max_limit,
-                cookie_max_age_days: config.hub.cookie_max_age_days,
-                public_https: config.hub.bind_url.scheme() == "https",
-            },
-        )
-        .with_cookie_secret(secrets.cookie_secret.expose()),
-    );
+    let mut hub = Hub::new(
+        db,
+        HubSettings {
+            base_url: config.hub.base_url.clone(),
+            api_page_default_limit: config.hub.api_page_default_limit,
+            api_page_max_limit: config.hub.api_page_max_limit,
+            cookie_max_age_days: config.hub.cookie_max_age_days,
+            public_https: config.hub.bind_url.scheme() == "https",
+            allow_named_servers: config.hub.allow_named_servers,
+            ..HubSettings::default()
+        },
+    )
+    .with_cookie_secret(secrets.cookie_secret.expose());
+    if let Some(key) = &secrets.crypt_key {
+        let keys = CryptKeys::from_env_value(key.expose()).context(
+            "cannot use the auth_state encryption key (hub.crypt_key or JUPYTERHUB_CRYPT_KEY)",
+        )?;
+        hub = hub.with_crypt_keys(keys);
+    }
+    let hub = Arc::new(hub);
     let tokens: Vec<(String, String)> = config
         .hub
         .api_tokens

@@ -20,6 +20,17 @@ pub enum CoreError {
     /// The resource already exists (409).
     #[error("{0}")]
     Conflict(String),
+    /// Refused for a reason other than scopes, e.g. "Only admins can grant admin permissions"
+    /// (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// This build cannot do it yet (501).
+    #[error("{0}")]
+    NotImplemented(String),
+    /// The hub cannot do it as configured, e.g. no encryption key for auth_state (500); the
+    /// message says what to configure and holds no secret.
+    #[error("{0}")]
+    Internal(String),
     /// The database failed (500); the detail is logged, not shown.
     #[error("internal error")]
     Database(#[source] ganymede_db::DbError),
@@ -34,6 +45,9 @@ impl CoreError {
             Self::NotFound(_) => 404,
             Self::BadRequest(_) => 400,
             Self::Conflict(_) => 409,
+            Self::Forbidden(_) => 403,
+            Self::NotImplemented(_) => 501,
+            Self::Internal(_) => 500,
             Self::Database(_) => 500,
         }
     }

@@ -1,5 +1,6 @@
 //! The hub's shared state: the database, the scope registry and the settings of the API.
 
+use ganymede_crypt::CryptKeys;
 use ganymede_db::{Db, NewToken, TokenOwner};
 use ganymede_types::UserName;
 use ganymede_types::scope::ScopeRegistry;
@@ -25,6 +26,11 @@ pub struct HubSettings {
     pub cookie_max_age_days: f64,
     /// The public URL is https: cookies are `Secure` with the `__Host-` prefix.
     pub public_https: bool,
+    /// `allow_named_servers`: whether users may have servers besides the default one.
+    pub allow_named_servers: bool,
+    /// `token_expires_in_max_seconds`: the longest lifetime of a token made through the API;
+    /// 0 means no limit.
+    pub token_expires_in_max_seconds: u64,
 }
 
 impl Default for HubSettings {
@@ -35,6 +41,8 @@ impl Default for HubSettings {
             api_page_max_limit: 200,
             cookie_max_age_days: 14.0,
             public_https: false,
+            allow_named_servers: false,
+            token_expires_in_max_seconds: 0,
         }
     }
 }
@@ -47,6 +55,8 @@ pub struct Hub {
     settings: HubSettings,
     sessions: SessionKeys,
     pub(crate) metrics: HubMetrics,
+    /// The auth_state keys; without them auth_state reads as `null` and cannot be written.
+    pub(crate) crypt: Option<CryptKeys>,
 }
 
 impl Hub {
@@ -58,6 +68,7 @@ impl Hub {
             settings,
             sessions: SessionKeys::random(),
             metrics: HubMetrics::default(),
+            crypt: None,
         }
     }
 
@@ -77,6 +88,13 @@ impl Hub {
     /// The database clock's current time, in unix seconds (tests can move it).
     pub fn now_unix(&self) -> i64 {
         self.db.now().timestamp()
+    }
+
+    /// The same hub, encrypting and decrypting auth_state with `keys` (`JUPYTERHUB_CRYPT_KEY`).
+    #[must_use]
+    pub fn with_crypt_keys(mut self, keys: CryptKeys) -> Self {
+        self.crypt = (!keys.is_empty()).then_some(keys);
+        self
     }
 
     /// The API settings.

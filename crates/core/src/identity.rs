@@ -89,14 +89,6 @@ fn default_role_scopes(hub: &Hub, role: &str) -> Vec<Scope> {
         .unwrap_or_default()
 }
 
-/// The owner of some credentials, with everything their roles allow.
-struct OwnerContext {
-    principal: Principal,
-    owner: Owner,
-    scopes: ExpandedScopes,
-    membership: BTreeMap<UserName, BTreeSet<GroupName>>,
-}
-
 impl Hub {
     /// Resolves an API token; unknown or expired tokens are [`CoreError::Unauthenticated`].
     pub async fn authenticate_token(&self, token: &str) -> Result<Identity, CoreError> {
@@ -110,23 +102,13 @@ impl Hub {
         if row.expires_at.is_some_and(|at| at <= self.db.now()) {
             return Err(CoreError::Unauthenticated);
         }
-        let context = self.owner_context(row.owner).await?;
-        let token_raw: BTreeSet<Scope> = parse_scopes(self, &row.scopes, "token")
-            .into_iter()
-            .collect();
-        let resolved = token_scopes(
-            &self.registry,
-            &token_raw,
-            &context.owner,
-            &IssuingClient::Hub,
-            &context.scopes,
-            &context.membership,
-        );
+        let owner = self.token_owner(row.owner).await?;
+        let resolved = self.resolve_token_scopes(&owner, &row.scopes);
         Ok(Identity {
-            principal: context.principal,
+            principal: owner.principal,
             token: Some(row),
-            scopes: resolved.scopes,
-            membership: context.membership,
+            scopes: resolved,
+            membership: owner.membership,
         })
     }
 
@@ -141,40 +123,26 @@ impl Hub {
             .get_user_by_cookie_id(cookie_id)
             .await?
             .ok_or(CoreError::Unauthenticated)?;
-        let context = self.owner_context(TokenOwner::User(user.id)).await?;
+        let holder = self.user_holder(user).await?;
         Ok(Identity {
-            principal: context.principal,
+            principal: holder.principal,
             token: None,
-            scopes: context.scopes,
-            membership: context.membership,
+            scopes: holder.scopes,
+            membership: holder.membership,
         })
     }
 
-    /// The owner's row, their default and assigned roles' scopes expanded, and their groups.
-    async fn owner_context(&self, owner: TokenOwner) -> Result<OwnerContext, CoreError> {
-        let (principal, owner, mut raw_roles_scopes, membership) = match owner {
+    /// The owner of a token, with the scopes its roles give it; [`CoreError::Unauthenticated`]
+    /// if it is gone.
+    pub(crate) async fn token_owner(&self, owner: TokenOwner) -> Result<TokenHolder, CoreError> {
+        match owner {
             TokenOwner::User(id) => {
                 let user = self
                     .db
                     .get_user_by_id(id)
                     .await?
                     .ok_or(CoreError::Unauthenticated)?;
-                let name =
-                    UserName::new(user.name.as_str()).map_err(|_| CoreError::Unauthenticated)?;
-                let groups: BTreeSet<GroupName> = self
-                    .db
-                    .user_group_names(&user.name)
-                    .await?
-                    .into_iter()
-                    .filter_map(|g| GroupName::new(g).ok())
-                    .collect();
-                let mut scopes = default_role_scopes(self, "user");
-                if user.admin {
-                    scopes.extend(default_role_scopes(self, "admin"));
-                }
-                let mut membership = BTreeMap::new();
-                membership.insert(name.clone(), groups);
-                (Principal::User(user), Owner::User(name), scopes, membership)
+                self.user_holder(user).await
             }
             TokenOwner::Service(id) => {
                 let service = self
@@ -184,36 +152,88 @@ impl Hub {
                     .ok_or(CoreError::Unauthenticated)?;
                 let name = ServiceName::new(service.name.as_str())
                     .map_err(|_| CoreError::Unauthenticated)?;
-                let scopes = if service.admin {
+                let mut raw = if service.admin {
                     default_role_scopes(self, "admin")
                 } else {
                     Vec::new()
                 };
-                (
-                    Principal::Service(service),
-                    Owner::Service(name),
-                    scopes,
-                    BTreeMap::new(),
-                )
-            }
-        };
-        let roles = match &principal {
-            Principal::User(user) => self.db.user_roles(&user.name).await?,
-            Principal::Service(service) => {
-                self.db
+                for role in self
+                    .db
                     .holder_roles(ganymede_db::RoleHolder::Service(&service.name))
                     .await?
+                {
+                    raw.extend(parse_scopes(self, &role.scopes, &role.name));
+                }
+                let owner = Owner::Service(name);
+                let scopes = expand_scopes(&self.registry, &raw, Some(&owner), None).scopes;
+                Ok(TokenHolder {
+                    principal: Principal::Service(service),
+                    owner,
+                    scopes,
+                    membership: BTreeMap::new(),
+                })
             }
-        };
-        for role in roles {
-            raw_roles_scopes.extend(parse_scopes(self, &role.scopes, &role.name));
         }
-        let scopes = expand_scopes(&self.registry, &raw_roles_scopes, Some(&owner), None).scopes;
-        Ok(OwnerContext {
-            principal,
+    }
+
+    /// A user with the scopes of their default roles, roles and groups' roles (JupyterHub's
+    /// `get_scopes_for(user)`).
+    pub(crate) async fn user_holder(&self, user: UserRow) -> Result<TokenHolder, CoreError> {
+        let name = UserName::new(user.name.as_str()).map_err(|_| CoreError::Unauthenticated)?;
+        let groups: BTreeSet<GroupName> = self
+            .db
+            .user_group_names(&user.name)
+            .await?
+            .into_iter()
+            .filter_map(|g| GroupName::new(g).ok())
+            .collect();
+        let mut raw = default_role_scopes(self, "user");
+        if user.admin {
+            raw.extend(default_role_scopes(self, "admin"));
+        }
+        for role in self.db.user_roles(&user.name).await? {
+            raw.extend(parse_scopes(self, &role.scopes, &role.name));
+        }
+        let owner = Owner::User(name.clone());
+        let scopes = expand_scopes(&self.registry, &raw, Some(&owner), None).scopes;
+        let mut membership = BTreeMap::new();
+        membership.insert(name, groups);
+        Ok(TokenHolder {
+            principal: Principal::User(user),
             owner,
             scopes,
             membership,
         })
     }
+
+    /// What a token with raw scopes `raw` owned by `holder` may do (`get_scopes_for(token)`).
+    pub(crate) fn resolve_token_scopes(
+        &self,
+        holder: &TokenHolder,
+        raw: &[String],
+    ) -> ExpandedScopes {
+        let token_raw: BTreeSet<Scope> = parse_scopes(self, raw, "token").into_iter().collect();
+        token_scopes(
+            &self.registry,
+            &token_raw,
+            &holder.owner,
+            &IssuingClient::Hub,
+            &holder.scopes,
+            &holder.membership,
+        )
+        .scopes
+    }
+}
+
+/// A token's owner, resolved: who it is and what its roles let it do.
+#[derive(Debug, Clone)]
+pub(crate) struct TokenHolder {
+    /// The owner's row.
+    pub(crate) principal: Principal,
+    /// The owner for scope expansion.
+    pub(crate) owner: Owner,
+    /// The owner's expanded scopes.
+    pub(crate) scopes: ExpandedScopes,
+    /// The owner's groups.
+    pub(crate) membership: BTreeMap<UserName, BTreeSet<GroupName>>,
 }

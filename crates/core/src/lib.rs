@@ -5,6 +5,8 @@
 
 #![forbid(unsafe_code)]
 
+mod activity;
+mod authorizations;
 mod error;
 mod groups;
 mod hub;
@@ -12,9 +14,13 @@ mod identity;
 mod login;
 mod metrics;
 pub mod model;
+pub mod py;
+mod servers;
 mod session;
 mod time;
+mod tokens;
 mod users;
+mod users_edit;
 
 pub use error::CoreError;
 pub use ganymede_db::{UserSort, UserState};
@@ -22,6 +28,7 @@ pub use hub::{Hub, HubSettings, JUPYTERHUB_VERSION};
 pub use identity::{Identity, Principal};
 pub use login::AcceptedLogin;
 pub use metrics::HubMetrics;
+pub use servers::{NO_SPAWNER, StopOutcome};
 pub use session::SessionKeys;
 pub use time::iso8601;
 pub use users::{NewUsers, UserListQuery};

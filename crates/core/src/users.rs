@@ -4,13 +4,13 @@ use std::collections::BTreeSet;
 
 use ganymede_db::{DbError, Page, Pagination, UserQuery, UserRow, UserSort, UserState};
 use ganymede_types::scope::{BuiltinScope, Grant, Resource, ResourceKind, ScopeName};
-use ganymede_types::{GroupName, UserName};
+use ganymede_types::{FullServerName, GroupName, ServerName, UserName};
 use serde_json::Value;
 
 use crate::error::CoreError;
 use crate::hub::Hub;
 use crate::identity::{Identity, Principal};
-use crate::model::{UserExtras, user_model};
+use crate::model::{Urls, UserExtras, stopped_server_model, user_model};
 
 /// `GET /users` parameters, already validated by the web layer.
 #[derive(Debug, Clone, Default)]
@@ -27,6 +27,8 @@ pub struct UserListQuery {
     pub sort: UserSort,
     /// Descending sort.
     pub descending: bool,
+    /// `include_stopped_servers`: list stopped servers in each model's `servers` too.
+    pub include_stopped_servers: bool,
 }
 
 /// `POST /users`.
@@ -47,14 +49,25 @@ const READ_ANY: [BuiltinScope; 6] = [
     BuiltinScope::ReadRolesUsers,
 ];
 
-fn user_resource(name: &str) -> Result<(UserName, Resource), CoreError> {
-    let user =
-        UserName::new(name).map_err(|_| CoreError::NotFound(format!("No such user: {name}")))?;
+/// JupyterHub's `HTTPError(404)` with no message: "Not Found".
+pub(crate) fn not_found() -> CoreError {
+    CoreError::NotFound("Not Found".to_owned())
+}
+
+/// The user named in a path, and the resource its scope filters match; a name no user can
+/// have is simply not found.
+pub(crate) fn user_resource(name: &str) -> Result<(UserName, Resource), CoreError> {
+    let user = UserName::new(name).map_err(|_| not_found())?;
     Ok((user.clone(), Resource::User(user)))
 }
 
 impl Hub {
-    async fn extras(&self, identity: &Identity, row: &UserRow) -> Result<UserExtras, CoreError> {
+    pub(crate) async fn extras(
+        &self,
+        identity: &Identity,
+        row: &UserRow,
+        include_stopped_servers: bool,
+    ) -> Result<UserExtras, CoreError> {
         let resource = UserName::new(row.name.as_str()).ok().map(Resource::User);
         let wants = |scope: BuiltinScope| identity.allows(scope, resource.as_ref());
         let mut extras = UserExtras::default();
@@ -75,16 +88,71 @@ impl Hub {
             );
             extras.roles = roles.into_iter().collect();
         }
+        // No server runs before the spawner exists, so only the stopped ones can be listed.
+        if include_stopped_servers && let Ok(user) = UserName::new(row.name.as_str()) {
+            extras.servers = self.stopped_servers(identity, &user, row).await?;
+        }
         Ok(extras)
     }
 
-    async fn model(&self, identity: &Identity, row: &UserRow) -> Result<Value, CoreError> {
-        let extras = self.extras(identity, row).await?;
+    /// Every server of the user the caller may read, as stopped-server models; the default
+    /// server is always there, as JupyterHub creates its record with the user.
+    async fn stopped_servers(
+        &self,
+        identity: &Identity,
+        user: &UserName,
+        row: &UserRow,
+    ) -> Result<serde_json::Map<String, Value>, CoreError> {
+        let urls = Urls {
+            base_url: &self.settings().base_url,
+        };
+        let mut rows = Vec::new();
+        loop {
+            let page = self
+                .db
+                .list_servers(row.id, Pagination::new(rows.len() as u64, 1000))
+                .await?;
+            let done =
+                page.items.is_empty() || rows.len() as u64 + page.items.len() as u64 >= page.total;
+            rows.extend(page.items);
+            if done {
+                break;
+            }
+        }
+        let mut servers = serde_json::Map::new();
+        let default = rows.iter().any(|r| r.name.is_empty());
+        let names = (!default)
+            .then_some(None)
+            .into_iter()
+            .chain(rows.iter().map(Some));
+        for server in names {
+            let name = server.map_or("", |r| r.name.as_str());
+            let Ok(server_name) = ServerName::new(name) else {
+                continue;
+            };
+            let resource = Resource::Server(FullServerName::new(user.clone(), server_name));
+            if identity.allows(BuiltinScope::ReadServers, Some(&resource)) {
+                servers.insert(
+                    name.to_owned(),
+                    stopped_server_model(identity, urls, user, name, server),
+                );
+            }
+        }
+        Ok(servers)
+    }
+
+    pub(crate) async fn model(
+        &self,
+        identity: &Identity,
+        row: &UserRow,
+        include_stopped_servers: bool,
+    ) -> Result<Value, CoreError> {
+        let extras = self.extras(identity, row, include_stopped_servers).await?;
         Ok(user_model(identity, row, &extras))
     }
 
     /// Learns the target user's groups, so `!group=` filtered scopes can match them.
-    async fn with_groups(
+    pub(crate) async fn with_groups(
         &self,
         identity: &Identity,
         user: &UserName,
@@ -138,7 +206,10 @@ impl Hub {
         };
         let mut models = Vec::with_capacity(page.items.len());
         for row in &page.items {
-            models.push(self.model(identity, row).await?);
+            models.push(
+                self.model(identity, row, query.include_stopped_servers)
+                    .await?,
+            );
         }
         Ok((models, page.total))
     }
@@ -198,18 +269,31 @@ impl Hub {
         })
     }
 
-    /// `GET /users/{name}`.
-    pub async fn get_user(&self, identity: &Identity, name: &str) -> Result<Value, CoreError> {
+    /// `GET /users/{name}`: the model, with the decrypted auth_state for a caller holding
+    /// `admin:auth_state` on the user.
+    pub async fn get_user(
+        &self,
+        identity: &Identity,
+        name: &str,
+        include_stopped_servers: bool,
+    ) -> Result<Value, CoreError> {
         let (user, resource) = user_resource(name)?;
         let identity = self.with_groups(identity, &user).await?;
         let any_of: Vec<ScopeName> = READ_ANY.iter().map(|s| ScopeName::from(*s)).collect();
         identity.check(&any_of, Some(&resource))?;
-        let row = self
-            .db
-            .get_user(user.as_str())
-            .await?
-            .ok_or_else(|| CoreError::NotFound(format!("No such user: {name}")))?;
-        self.model(&identity, &row).await
+        let row = self.existing_user(&user).await?;
+        let mut extras = self
+            .extras(&identity, &row, include_stopped_servers)
+            .await?;
+        if identity.allows(BuiltinScope::AdminAuthState, Some(&resource)) {
+            extras.auth_state = self.auth_state(&row).await?;
+        }
+        Ok(user_model(&identity, &row, &extras))
+    }
+
+    /// The user's row, or JupyterHub's bare 404.
+    pub(crate) async fn existing_user(&self, user: &UserName) -> Result<UserRow, CoreError> {
+        self.db.get_user(user.as_str()).await?.ok_or_else(not_found)
     }
 
     /// `POST /users` and `POST /users/{name}`: creates the users that do not exist yet.
@@ -220,10 +304,8 @@ impl Hub {
     ) -> Result<Vec<Value>, CoreError> {
         identity.check(&[ScopeName::from(BuiltinScope::AdminUsers)], None)?;
         if new.admin && !is_admin(identity) {
-            return Err(CoreError::Denied(
-                ganymede_types::scope::Denied::Forbidden {
-                    required: vec![ScopeName::from(BuiltinScope::AdminUsers)],
-                },
+            return Err(CoreError::Forbidden(
+                "Only admins can grant admin permissions".to_owned(),
             ));
         }
         let mut invalid = Vec::new();
@@ -261,7 +343,7 @@ impl Hub {
         let mut models = Vec::with_capacity(rows.len());
         for row in &rows {
             tracing::info!(user = %row.name, admin = row.admin, by = identity.name(), "created user");
-            models.push(self.model(identity, row).await?);
+            models.push(self.model(identity, row, false).await?);
         }
         Ok(models)
     }
@@ -282,19 +364,17 @@ impl Hub {
                 tracing::info!(user = %name, by = identity.name(), "deleted user");
                 Ok(())
             }
-            Err(DbError::UserNotFound { .. }) => {
-                Err(CoreError::NotFound(format!("No such user: {name}")))
-            }
+            Err(DbError::UserNotFound { .. }) => Err(not_found()),
             Err(error) => Err(error.into()),
         }
     }
 }
 
-fn is_admin(identity: &Identity) -> bool {
+/// JupyterHub's `current_user.admin`: the admin flag of the user or service, not any scope;
+/// holding `admin:users` is not enough to make or edit admins.
+pub(crate) fn is_admin(identity: &Identity) -> bool {
     match &identity.principal {
         Principal::User(user) => user.admin,
-        Principal::Service(service) => {
-            service.admin || identity.allows(BuiltinScope::AdminUsers, None)
-        }
+        Principal::Service(service) => service.admin,
     }
 }

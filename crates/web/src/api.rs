@@ -1,6 +1,9 @@
 //! `/hub/api`: the JupyterHub REST API.
 
+mod authorizations;
 mod groups;
+mod servers;
+mod tokens;
 mod users;
 
 use std::sync::Arc;
@@ -26,6 +29,9 @@ pub(crate) fn routes() -> Router<Arc<Hub>> {
         .route("/metrics", get(metrics))
         .merge(users::routes())
         .merge(groups::routes())
+        .merge(tokens::routes())
+        .merge(servers::routes())
+        .merge(authorizations::routes())
         .fallback(not_found)
 }
 

@@ -115,3 +115,23 @@ impl FromRequestParts<Arc<Hub>> for Whoami {
         }
     }
 }
+
+/// The caller if the request carries a valid token, else `None`, for the endpoints that answer
+/// an anonymous request themselves (JupyterHub's `@token_authenticated` and token creation).
+#[derive(Debug)]
+pub(crate) struct MaybeCaller(pub(crate) Option<Identity>);
+
+impl FromRequestParts<Arc<Hub>> for MaybeCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, hub: &Arc<Hub>) -> Result<Self, ApiError> {
+        let Some(token) = bearer_token(parts) else {
+            return Ok(Self(None));
+        };
+        match hub.authenticate_token(token).await {
+            Ok(identity) => Ok(Self(Some(identity))),
+            Err(CoreError::Unauthenticated) => Ok(Self(None)),
+            Err(error) => Err(error.into()),
+        }
+    }
+}

@@ -24,7 +24,10 @@ pub(super) fn routes() -> Router<Arc<Hub>> {
         .route("/users", get(list).post(create_many))
         .route(
             "/users/{name}",
-            get(get_one).post(create_one).delete(delete_one),
+            get(get_one)
+                .post(create_one)
+                .delete(delete_one)
+                .patch(patch_one),
         )
 }
 
@@ -145,6 +148,7 @@ async fn list(
         name_filter: params.get("name_filter").filter(|f| !f.is_empty()).cloned(),
         sort,
         descending,
+        include_stopped_servers: include_stopped_servers(&params),
     };
     let (items, total) = hub.list_users(&identity, &query).await?;
     Ok(list_response(
@@ -241,12 +245,21 @@ struct CreateMany {
     admin: bool,
 }
 
+/// JupyterHub's answer to a body that is not JSON.
+const INVALID_JSON: &str = "Invalid JSON in body of request";
+
 pub(super) fn json_body<T: for<'de> Deserialize<'de> + Default>(body: &str) -> Result<T, ApiError> {
     if body.trim().is_empty() {
         return Ok(T::default());
     }
-    serde_json::from_str(body)
-        .map_err(|e| ApiError::bad_request(format!("Invalid JSON in body: {e}")))
+    serde_json::from_str(body).map_err(|_| ApiError::bad_request(INVALID_JSON))
+}
+
+/// JupyterHub's `include_stopped_servers` argument: anything but `0` and `false`.
+pub(super) fn include_stopped_servers(params: &HashMap<String, String>) -> bool {
+    params
+        .get("include_stopped_servers")
+        .is_some_and(|v| !matches!(v.to_lowercase().as_str(), "0" | "false"))
 }
 
 /// `POST /users`.
@@ -317,8 +330,20 @@ async fn get_one(
     State(hub): State<Arc<Hub>>,
     Caller(identity): Caller,
     Path(name): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(hub.get_user(&identity, &name).await?))
+    let include_stopped = include_stopped_servers(&params);
+    Ok(Json(hub.get_user(&identity, &name, include_stopped).await?))
+}
+
+/// `PATCH /users/{name}`.
+async fn patch_one(
+    State(hub): State<Arc<Hub>>,
+    Caller(identity): Caller,
+    Path(name): Path<String>,
+    body: String,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(hub.patch_user(&identity, &name, &body).await?))
 }
 
 /// `DELETE /users/{name}`.

@@ -39,7 +39,7 @@ pub(super) async fn home(State(site): State<Arc<Site>>, mut visit: Visit) -> Res
     ) else {
         return to_login(&site, &mut visit);
     };
-    let model = match site.hub.get_user(&identity, &name).await {
+    let model = match site.hub.get_user(&identity, &name, true).await {
         Ok(model) => model,
         Err(error) => {
             let status =

@@ -1,0 +1,141 @@
+//! `/hub/api/users/{name}/server[s/{server}]` (start, stop, progress) and
+//! `/hub/api/users/{name}/activity`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use ganymede_core::{Hub, StopOutcome};
+use http::{HeaderValue, StatusCode};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+
+pub(super) fn routes() -> Router<Arc<Hub>> {
+    Router::new()
+        .route("/users/{name}/activity", post(activity))
+        .route(
+            "/users/{name}/server",
+            post(start_default).delete(stop_default),
+        )
+        .route("/users/{name}/server/progress", get(progress_default))
+        // JupyterHub's pattern `servers/([^/]*)` lets the name be empty: the default server.
+        .route(
+            "/users/{name}/servers/",
+            post(start_default).delete(stop_default),
+        )
+        .route(
+            "/users/{name}/servers/{server}",
+            post(start_named).delete(stop_named),
+        )
+        .route(
+            "/users/{name}/servers/{server}/progress",
+            get(progress_named),
+        )
+}
+
+/// JupyterHub answers server starts and stops with an empty `text/plain` body.
+fn plain(status: StatusCode) -> Response {
+    let mut response = status.into_response();
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain"),
+    );
+    response
+}
+
+/// `POST /users/{name}/activity`: 200 with an empty body, as JupyterHub.
+async fn activity(
+    State(hub): State<Arc<Hub>>,
+    Caller(identity): Caller,
+    Path(name): Path<String>,
+    body: String,
+) -> Result<StatusCode, ApiError> {
+    hub.record_activity(&identity, &name, &body).await?;
+    Ok(StatusCode::OK)
+}
+
+async fn start(
+    hub: &Hub,
+    caller: Caller,
+    name: &str,
+    server: &str,
+    body: &str,
+) -> Result<Response, ApiError> {
+    hub.start_server(&caller.0, name, server, body).await?;
+    Ok(plain(StatusCode::CREATED))
+}
+
+async fn stop(
+    hub: &Hub,
+    caller: Caller,
+    name: &str,
+    server: &str,
+    body: &str,
+) -> Result<Response, ApiError> {
+    match hub.stop_server(&caller.0, name, server, body).await? {
+        StopOutcome::Stopped => Ok(plain(StatusCode::NO_CONTENT)),
+    }
+}
+
+/// `POST /users/{name}/server`.
+async fn start_default(
+    State(hub): State<Arc<Hub>>,
+    caller: Caller,
+    Path(name): Path<String>,
+    body: String,
+) -> Result<Response, ApiError> {
+    start(&hub, caller, &name, "", &body).await
+}
+
+/// `POST /users/{name}/servers/{server}`.
+async fn start_named(
+    State(hub): State<Arc<Hub>>,
+    caller: Caller,
+    Path((name, server)): Path<(String, String)>,
+    body: String,
+) -> Result<Response, ApiError> {
+    start(&hub, caller, &name, &server, &body).await
+}
+
+/// `DELETE /users/{name}/server`.
+async fn stop_default(
+    State(hub): State<Arc<Hub>>,
+    caller: Caller,
+    Path(name): Path<String>,
+    body: String,
+) -> Result<Response, ApiError> {
+    stop(&hub, caller, &name, "", &body).await
+}
+
+/// `DELETE /users/{name}/servers/{server}`.
+async fn stop_named(
+    State(hub): State<Arc<Hub>>,
+    caller: Caller,
+    Path((name, server)): Path<(String, String)>,
+    body: String,
+) -> Result<Response, ApiError> {
+    stop(&hub, caller, &name, &server, &body).await
+}
+
+/// `GET /users/{name}/server/progress`.
+async fn progress_default(
+    State(hub): State<Arc<Hub>>,
+    Caller(identity): Caller,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    hub.server_progress(&identity, &name, "").await?;
+    Ok(plain(StatusCode::NO_CONTENT))
+}
+
+/// `GET /users/{name}/servers/{server}/progress`.
+async fn progress_named(
+    State(hub): State<Arc<Hub>>,
+    Caller(identity): Caller,
+    Path((name, server)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    hub.server_progress(&identity, &name, &server).await?;
+    Ok(plain(StatusCode::NO_CONTENT))
+}

@@ -116,7 +116,7 @@ impl FromRequestParts<Arc<Hub>> for Whoami {
     }
 }
 
-/// The caller if the request carries a valid token, else `None`, for the endpoints that answer
+/// The caller (token or login cookie) if any, else `None`, for the endpoints that answer
 /// an anonymous request themselves (JupyterHub's `@token_authenticated` and token creation).
 #[derive(Debug)]
 pub(crate) struct MaybeCaller(pub(crate) Option<Identity>);
@@ -125,13 +125,10 @@ impl FromRequestParts<Arc<Hub>> for MaybeCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, hub: &Arc<Hub>) -> Result<Self, ApiError> {
-        let Some(token) = bearer_token(parts) else {
-            return Ok(Self(None));
-        };
-        match hub.authenticate_token(token).await {
-            Ok(identity) => Ok(Self(Some(identity))),
-            Err(CoreError::Unauthenticated) => Ok(Self(None)),
-            Err(error) => Err(error.into()),
+        match identify(parts, hub).await {
+            Ok((identity, _)) => Ok(Self(Some(identity))),
+            Err(Failure::Unauthenticated) => Ok(Self(None)),
+            Err(Failure::Refused(error)) => Err(error),
         }
     }
 }

@@ -215,3 +215,46 @@ async fn metrics_count_logins_and_need_read_metrics() {
     let page = admin.get(&app, "/hub/api/metrics").await;
     assert_eq!(page.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn token_page_flow_through_the_api_with_the_cookie() {
+    let app = site().await;
+    let mut browser = Browser::default();
+    browser.login(&app, "alice", USER_PASSWORD, "").await;
+    let xsrf = browser.get(&app, "/hub/token").await.xsrf();
+    let json = [
+        ("content-type", "application/json"),
+        ("x-xsrftoken", xsrf.as_str()),
+        ("sec-fetch-mode", "cors"),
+    ];
+    let created = browser
+        .send(
+            &app,
+            "POST",
+            "/hub/api/users/alice/tokens",
+            &json,
+            Some(r#"{"note": "from the page"}"#.to_owned()),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let model: serde_json::Value = serde_json::from_str(&created.body).unwrap();
+    let id = model["id"].as_str().unwrap().to_owned();
+    assert_eq!(model["note"], "from the page");
+    let listed = browser
+        .send(&app, "GET", "/hub/api/users/alice/tokens", &json, None)
+        .await;
+    assert!(listed.body.contains(&id), "{}", listed.body);
+    let deleted = browser
+        .send(
+            &app,
+            "DELETE",
+            &format!("/hub/api/users/alice/tokens/{id}"),
+            &json,
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.body);
+    // the token the page created works as an API token
+    let token = model["token"].as_str().unwrap();
+    assert_eq!(token.len(), 32);
+}

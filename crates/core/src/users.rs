@@ -84,7 +84,7 @@ impl Hub {
     }
 
     /// Learns the target user's groups, so `!group=` filtered scopes can match them.
-    async fn with_groups(
+    pub(crate) async fn with_groups(
         &self,
         identity: &Identity,
         user: &UserName,

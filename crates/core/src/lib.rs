@@ -21,7 +21,7 @@ pub use error::CoreError;
 pub use ganymede_db::{Pagination, UserSort, UserState};
 pub use hub::{Hub, HubSettings, JUPYTERHUB_VERSION};
 pub use identity::{Identity, Principal};
-pub use proxy::{ProxyError, ProxyPatch, ProxyRoutes};
+pub use proxy::{ProxyError, ProxyRoutes};
 pub use shares::{Recipient, ShareCodeDeletion, ShareCodeRequest, ShareRequest};
 pub use startup::{StartupGroup, StartupRole, StartupService, StartupState};
 pub use time::iso8601;

@@ -49,13 +49,32 @@ pub trait ProxyRoutes: Send + Sync + std::fmt::Debug {
     }
 }
 
-/// `PATCH /hub/api/proxy`'s body.
+/// `PATCH /hub/api/proxy`'s body, checked as JupyterHub checks it.
 #[derive(Debug, Clone, Default)]
-pub struct ProxyPatch {
-    /// A new API URL.
-    pub api_url: Option<String>,
-    /// A new API token.
-    pub auth_token: Option<String>,
+struct ProxyPatch {
+    api_url: Option<String>,
+    auth_token: Option<String>,
+}
+
+impl ProxyPatch {
+    fn parse(body: &str) -> Result<Self, CoreError> {
+        if body.is_empty() {
+            return Err(CoreError::BadRequest("need JSON body".to_owned()));
+        }
+        let dict = || CoreError::BadRequest("Request body must be JSON dict".to_owned());
+        let Value::Object(model) = serde_json::from_str(body).map_err(|_| dict())? else {
+            return Err(dict());
+        };
+        let text = |key: &str| match model.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(CoreError::BadRequest(format!("{key} must be a string"))),
+        };
+        Ok(Self {
+            api_url: text("api_url")?,
+            auth_token: text("auth_token")?,
+        })
+    }
 }
 
 fn proxy_error(error: ProxyError) -> CoreError {
@@ -114,12 +133,10 @@ impl Hub {
         self.check_routes(proxy).await
     }
 
-    /// `PATCH /proxy`: switches to another proxy API, then synchronises it.
-    pub async fn patch_proxy(
-        &self,
-        identity: &Identity,
-        patch: &ProxyPatch,
-    ) -> Result<(), CoreError> {
+    /// `PATCH /proxy` with its raw body: switches to another proxy API, then synchronises it.
+    pub async fn patch_proxy(&self, identity: &Identity, body: &str) -> Result<(), CoreError> {
+        identity.check(&[ScopeName::from(BuiltinScope::Proxy)], None)?;
+        let patch = ProxyPatch::parse(body)?;
         let proxy = self.proxy_for(identity)?;
         if patch.api_url.is_some() || patch.auth_token.is_some() {
             proxy

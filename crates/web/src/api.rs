@@ -1,6 +1,8 @@
 //! `/hub/api`: the JupyterHub REST API.
 
 mod groups;
+mod services;
+mod shares;
 mod users;
 
 use std::sync::Arc;
@@ -25,6 +27,8 @@ pub(crate) fn routes() -> Router<Arc<Hub>> {
         .route("/health", get(health))
         .merge(users::routes())
         .merge(groups::routes())
+        .merge(services::routes())
+        .merge(shares::routes())
         .fallback(not_found)
 }
 

@@ -148,6 +148,14 @@ impl Hub {
         self.check_routes(proxy).await
     }
 
+    /// Brings the proxy up to date at startup, as the hub itself (no caller to check).
+    pub async fn check_proxy_routes(&self) -> Result<(), CoreError> {
+        match self.proxy.as_deref() {
+            Some(proxy) => self.check_routes(proxy).await,
+            None => Ok(()),
+        }
+    }
+
     /// Adds the route of every service with a URL and deletes service routes of services that
     /// are gone. Single-user server routes belong to the spawner and are left alone.
     pub(crate) async fn check_routes(&self, proxy: &dyn ProxyRoutes) -> Result<(), CoreError> {

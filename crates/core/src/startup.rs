@@ -298,3 +298,6 @@ impl Hub {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -5,9 +5,11 @@
 
 mod common;
 
+use axum::body::Body;
 use common::{ADMIN, ALICE, app, call};
-use http::StatusCode;
+use http::{Request, StatusCode};
 use serde_json::{Value, json};
+use tower::ServiceExt;
 
 #[tokio::test]
 async fn version_needs_no_credentials_and_every_response_has_the_header() {

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod hub_proxy;
 mod logging;
 mod proxy_cmd;
 mod serve;

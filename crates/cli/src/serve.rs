@@ -7,13 +7,14 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::Args;
 use ganymede_config::{Config, ConfigFile, ProcessEnv, Secrets};
-use ganymede_core::{Hub, HubSettings};
+use ganymede_core::{Hub, HubSettings, StartupGroup, StartupRole, StartupService, StartupState};
 use ganymede_crypt::CryptKeys;
 use ganymede_db::Db;
 use ganymede_proxy::config::{ErrorPages, ForwardOptions, Listen, Timeouts};
 use ganymede_proxy::{Proxy, ProxyConfig, RouteStore};
 use serde_json::{Map, Value, json};
 
+use crate::hub_proxy::InProcess;
 use crate::logging;
 
 /// Flags of `ganymede serve`.
@@ -79,6 +80,64 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<()> {
     runtime.block_on(serve(config, secrets))
 }
 
+/// The config's startup lists in the hub's plain types.
+fn startup_state(config: &Config) -> StartupState {
+    let hub = &config.hub;
+    StartupState {
+        admin_users: config.authenticator.admin_users.iter().cloned().collect(),
+        allowed_users: config.authenticator.allowed_users.iter().cloned().collect(),
+        groups: hub
+            .load_groups
+            .iter()
+            .map(|(name, group)| StartupGroup {
+                name: name.clone(),
+                users: group.users.iter().cloned().collect(),
+                // An empty table cannot be told from an absent one; only a non-empty one replaces.
+                properties: (!group.properties.is_empty()).then(|| group.properties.clone()),
+            })
+            .collect(),
+        roles: hub
+            .load_roles
+            .iter()
+            .map(|role| StartupRole {
+                name: role.name.clone(),
+                description: role.description.clone(),
+                // No scopes keep a default role's own.
+                scopes: (!role.scopes.is_empty()).then(|| role.scopes.clone()),
+                // For the `user` role, no list leaves its members alone, as in JupyterHub.
+                users: (!role.users.is_empty() || role.name != "user")
+                    .then(|| role.users.iter().cloned().collect()),
+                groups: role.groups.iter().cloned().collect(),
+                services: role.services.iter().cloned().collect(),
+            })
+            .collect(),
+        services: hub
+            .services
+            .iter()
+            .map(|service| StartupService {
+                name: service.name.clone(),
+                url: service.url.as_ref().map(|url| {
+                    // `Url` adds a `/` to a bare origin; JupyterHub shows the URL as written.
+                    let text = url.to_string();
+                    match text.strip_suffix('/') {
+                        Some(origin) if url.path() == "/" => origin.to_owned(),
+                        _ => text,
+                    }
+                }),
+                api_token: service.api_token.as_ref().map(|t| t.expose().clone()),
+                admin: service.admin,
+                oauth_client_id: service.oauth_client_id.clone(),
+                oauth_redirect_uri: service.oauth_redirect_uri.clone(),
+                oauth_no_confirm: service.oauth_no_confirm,
+                oauth_client_allowed_scopes: service.oauth_client_allowed_scopes.clone(),
+                display: service.display,
+                info: service.info.clone().into_iter().collect(),
+                command: service.command.clone(),
+            })
+            .collect(),
+    }
+}
+
 async fn serve(config: Config, secrets: Secrets) -> anyhow::Result<()> {
     for warning in ganymede_auth::check_config(&config.authenticator) {
         match warning.severity {
@@ -92,6 +151,7 @@ async fn serve(config: Config, secrets: Secrets) -> anyhow::Result<()> {
     }
     let login = ganymede_web::LoginService::from_config(&config.authenticator)?;
     let db = Db::connect_or_init(&database_url(&config)).await?;
+    let routes = RouteStore::new();
     let mut hub = Hub::new(
         db,
         HubSettings {
@@ -104,7 +164,8 @@ async fn serve(config: Config, secrets: Secrets) -> anyhow::Result<()> {
             ..HubSettings::default()
         },
     )
-    .with_cookie_secret(secrets.cookie_secret.expose());
+    .with_cookie_secret(secrets.cookie_secret.expose())
+    .with_proxy(Arc::new(InProcess(Arc::clone(&routes))));
     if let Some(key) = &secrets.crypt_key {
         let keys = CryptKeys::from_env_value(key.expose()).context(
             "cannot use the auth_state encryption key (hub.crypt_key or JUPYTERHUB_CRYPT_KEY)",
@@ -112,6 +173,7 @@ async fn serve(config: Config, secrets: Secrets) -> anyhow::Result<()> {
         hub = hub.with_crypt_keys(keys);
     }
     let hub = Arc::new(hub);
+    hub.load_startup_state(&startup_state(&config)).await?;
     let tokens: Vec<(String, String)> = config
         .hub
         .api_tokens
@@ -127,7 +189,6 @@ async fn serve(config: Config, secrets: Secrets) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on hub.hub_bind_url {hub_addr}"))?;
     let hub_addr = hub_listener.local_addr()?;
 
-    let routes = RouteStore::new();
     let mut hub_route = Map::new();
     let connect = config.hub.hub_connect_url();
     let target = format!(
@@ -140,6 +201,7 @@ async fn serve(config: Config, secrets: Secrets) -> anyhow::Result<()> {
     hub_route.insert("jupyterhub".to_owned(), Value::Bool(true));
     hub_route.insert("hub".to_owned(), Value::Bool(true));
     routes.add("/", hub_route)?;
+    hub.check_proxy_routes().await?;
     let proxy = Proxy::bind(proxy_config(&config, &secrets)?, Arc::clone(&routes)).await?;
     let public = proxy.addrs().proxy.map_or_else(
         || config.hub.bind_url.to_string(),

@@ -35,6 +35,12 @@ async fn serve_answers_the_rest_api_through_the_proxy() {
             "--set",
         ])
         .arg(format!("hub.api_tokens={{ \"{TOKEN}\" = \"alice\" }}"))
+        .args([
+            "--set",
+            "authenticator.admin_users=[\"alice\"]",
+            "--set",
+            "hub.services=[{ name = \"svc\", url = \"http://127.0.0.1:9\" }]",
+        ])
         .env_remove("RUST_LOG")
         .env_remove("JPY_COOKIE_SECRET")
         .env_remove("CONFIGPROXY_AUTH_TOKEN")
@@ -81,6 +87,20 @@ async fn serve_answers_the_rest_api_through_the_proxy() {
         .unwrap();
     assert_eq!(me["name"], "alice");
     assert_eq!(me["kind"], "user");
+    assert_eq!(me["admin"], true, "admin_users were loaded");
+    // Services from the config are in the API and routed by the in-process proxy.
+    let get = |path: &'static str| {
+        client
+            .get(format!("http://{addr}/hub/api/{path}"))
+            .header("authorization", format!("token {TOKEN}"))
+            .send()
+    };
+    let services: serde_json::Value = get("services").await.unwrap().json().await.unwrap();
+    assert_eq!(services["svc"]["url"], "http://127.0.0.1:9");
+    assert_eq!(services["svc"]["prefix"], "/services/svc/");
+    let routes: serde_json::Value = get("proxy").await.unwrap().json().await.unwrap();
+    assert_eq!(routes["/services/svc/"]["target"], "http://127.0.0.1:9");
+    assert_eq!(routes["/"]["data"]["hub"], true);
     // The secret and database were created with safe modes in the data directory.
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(dir.path().join("cookie_secret"))
@@ -89,4 +109,36 @@ async fn serve_answers_the_rest_api_through_the_proxy() {
         .mode();
     assert_eq!(mode & 0o777, 0o600);
     assert!(dir.path().join("ganymede.sqlite").exists());
+}
+
+#[test]
+fn a_bad_startup_setting_is_one_line_naming_its_key() {
+    let dir = TempDir::new().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_ganymede"))
+        .current_dir(dir.path())
+        .args([
+            "serve",
+            "--set",
+            "hub.bind_url=http://127.0.0.1:0/",
+            "--set",
+            "hub.hub_bind_url=http://127.0.0.1:0/",
+            "--set",
+            "proxy.api_url=http://127.0.0.1:0/",
+            "--set",
+            "hub.load_roles=[{ name = \"ops\", scopes = [\"read:nothing\"] }]",
+        ])
+        .env_remove("RUST_LOG")
+        .env_remove("JPY_COOKIE_SECRET")
+        .env_remove("CONFIGPROXY_AUTH_TOKEN")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("hub.load_roles[0].scopes"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].contains("read:nothing"), "{stderr}");
 }

@@ -1,10 +1,8 @@
 //! `GET /authorizations/token/{token}`: deprecated since JupyterHub 2.0 but still served by
 //! 6.1.1, it resolves a token to its owner's model.
 
-use ganymede_db::{RoleHolder, ServiceRow};
-use ganymede_types::ServiceName;
-use ganymede_types::scope::{BuiltinScope, Resource, identify_scopes};
-use serde_json::{Map, Value, json};
+use ganymede_types::scope::identify_scopes;
+use serde_json::Value;
 
 use crate::error::CoreError;
 use crate::hub::Hub;
@@ -44,51 +42,5 @@ impl Hub {
             }
             Principal::Service(service) => self.service_model(&viewer, service).await,
         }
-    }
-
-    /// JupyterHub's `service_model`, keys filtered by the viewer's scopes on the service.
-    async fn service_model(
-        &self,
-        identity: &Identity,
-        service: &ServiceRow,
-    ) -> Result<Value, CoreError> {
-        let resource = ServiceName::new(service.name.as_str())
-            .ok()
-            .map(Resource::Service);
-        let held = |scope: BuiltinScope| identity.allows(scope, resource.as_ref());
-        let mut model = Map::new();
-        model.insert("kind".to_owned(), json!("service"));
-        model.insert("name".to_owned(), json!(service.name));
-        if held(BuiltinScope::ReadServices) || held(BuiltinScope::ReadServicesName) {
-            model.insert("admin".to_owned(), json!(service.admin));
-        }
-        if held(BuiltinScope::ReadServices) {
-            let prefix = if service.url.is_some() {
-                format!("{}services/{}/", self.settings().base_url, service.name)
-            } else {
-                String::new()
-            };
-            model.insert(
-                "url".to_owned(),
-                json!(service.url.as_deref().unwrap_or("")),
-            );
-            model.insert("prefix".to_owned(), json!(prefix));
-            model.insert("command".to_owned(), json!(""));
-            model.insert("pid".to_owned(), json!(0));
-            model.insert("info".to_owned(), service.info.clone());
-            model.insert("display".to_owned(), json!(service.display));
-        }
-        if held(BuiltinScope::ReadRolesServices) {
-            let roles: std::collections::BTreeSet<String> = self
-                .db
-                .holder_roles(RoleHolder::Service(&service.name))
-                .await?
-                .into_iter()
-                .map(|r| r.name)
-                .collect();
-            model.insert("roles".to_owned(), json!(roles));
-            model.insert("admin".to_owned(), json!(service.admin));
-        }
-        Ok(Value::Object(model))
     }
 }

@@ -31,12 +31,33 @@ pub enum CoreError {
     /// message says what to configure and holds no secret.
     #[error("{0}")]
     Internal(String),
+    /// A startup setting is invalid (400-style); the message names the config key.
+    #[error("{key}: {message}")]
+    Config {
+        /// The config key at fault, such as `hub.load_roles[0].scopes`.
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The operation needs a proxy and none is configured, or the proxy failed (503).
+    #[error("{0}")]
+    Proxy(String),
+    /// The method is not allowed on this resource (405).
+    #[error("{0}")]
+    NotAllowed(String),
     /// The database failed (500); the detail is logged, not shown.
     #[error("internal error")]
     Database(#[source] ganymede_db::DbError),
 }
 
 impl CoreError {
+    pub(crate) fn config(key: impl Into<String>, message: impl std::fmt::Display) -> Self {
+        Self::Config {
+            key: key.into(),
+            message: message.to_string(),
+        }
+    }
+
     /// The HTTP status JupyterHub answers with.
     pub fn status(&self) -> u16 {
         match self {
@@ -48,6 +69,9 @@ impl CoreError {
             Self::Forbidden(_) => 403,
             Self::NotImplemented(_) => 501,
             Self::Internal(_) => 500,
+            Self::Config { .. } => 400,
+            Self::Proxy(_) => 503,
+            Self::NotAllowed(_) => 405,
             Self::Database(_) => 500,
         }
     }

@@ -1,12 +1,17 @@
 //! The hub's shared state: the database, the scope registry and the settings of the API.
 
 use ganymede_crypt::CryptKeys;
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
 use ganymede_db::{Db, NewToken, TokenOwner};
 use ganymede_types::UserName;
+use ganymede_types::roles::DefaultRole;
 use ganymede_types::scope::ScopeRegistry;
 
 use crate::error::CoreError;
 use crate::metrics::HubMetrics;
+use crate::proxy::ProxyRoutes;
 use crate::session::SessionKeys;
 
 /// The version the hub reports to clients: `jupyterhub-singleuser` and `jupyterhub-idle-culler`
@@ -47,6 +52,15 @@ impl Default for HubSettings {
     }
 }
 
+/// What the config loaded at startup that the database does not hold.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Loaded {
+    /// Default roles redefined by `load_roles`: name to raw scopes.
+    pub(crate) default_roles: BTreeMap<String, Vec<String>>,
+    /// The `command` of each service from the config (JupyterHub keeps it in memory too).
+    pub(crate) service_commands: BTreeMap<String, Vec<String>>,
+}
+
 /// The hub: what every request handler reaches the domain through.
 #[derive(Debug)]
 pub struct Hub {
@@ -57,6 +71,8 @@ pub struct Hub {
     pub(crate) metrics: HubMetrics,
     /// The auth_state keys; without them auth_state reads as `null` and cannot be written.
     pub(crate) crypt: Option<CryptKeys>,
+    pub(crate) proxy: Option<Arc<dyn ProxyRoutes>>,
+    pub(crate) loaded: RwLock<Loaded>,
 }
 
 impl Hub {
@@ -69,6 +85,8 @@ impl Hub {
             sessions: SessionKeys::random(),
             metrics: HubMetrics::default(),
             crypt: None,
+            proxy: None,
+            loaded: RwLock::new(Loaded::default()),
         }
     }
 
@@ -97,9 +115,40 @@ impl Hub {
         self
     }
 
+    /// The hub with a proxy whose routes `/hub/api/proxy` shows and synchronises.
+    #[must_use]
+    pub fn with_proxy(mut self, proxy: Arc<dyn ProxyRoutes>) -> Self {
+        self.proxy = Some(proxy);
+        self
+    }
+
     /// The API settings.
     pub fn settings(&self) -> &HubSettings {
         &self.settings
+    }
+
+    pub(crate) fn loaded(&self) -> std::sync::RwLockReadGuard<'_, Loaded> {
+        // Written once at startup with plain assignments, so a poisoned lock is consistent.
+        self.loaded
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn set_loaded(&self, loaded: Loaded) {
+        *self
+            .loaded
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = loaded;
+    }
+
+    /// The raw scopes of a default role, as `load_roles` may have redefined it.
+    pub(crate) fn default_role_scopes_raw(&self, name: &str) -> Vec<String> {
+        if let Some(scopes) = self.loaded().default_roles.get(name) {
+            return scopes.clone();
+        }
+        DefaultRole::find(name)
+            .map(|role| role.scopes.iter().map(|s| (*s).to_owned()).collect())
+            .unwrap_or_default()
     }
 
     /// `api_tokens` from the config: each token belongs to a user, created if missing, and

@@ -3,7 +3,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ganymede_db::{ServiceRow, TokenOwner, TokenRow, UserRow};
-use ganymede_types::roles::DefaultRole;
 use ganymede_types::scope::{
     Denied, ExpandedScopes, IssuingClient, Owner, Resource, Scope, ScopeName, expand_scopes,
     token_scopes,
@@ -74,19 +73,7 @@ fn parse_scopes(hub: &Hub, raw: &[String], context: &str) -> Vec<Scope> {
 }
 
 fn default_role_scopes(hub: &Hub, role: &str) -> Vec<Scope> {
-    DefaultRole::find(role)
-        .map(|role| {
-            parse_scopes(
-                hub,
-                &role
-                    .scopes
-                    .iter()
-                    .map(|s| (*s).to_owned())
-                    .collect::<Vec<_>>(),
-                role.name,
-            )
-        })
-        .unwrap_or_default()
+    parse_scopes(hub, &hub.default_role_scopes_raw(role), role)
 }
 
 impl Hub {

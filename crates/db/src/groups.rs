@@ -65,6 +65,16 @@ impl Db {
         row.as_ref().map(group_row).transpose()
     }
 
+    /// The group with this id (the target of a share).
+    pub async fn get_group_by_id(&self, id: GroupId) -> Result<Option<GroupRow>> {
+        let row = self
+            .q("SELECT id, name, properties FROM hub_groups WHERE id = ?")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(group_row).transpose()
+    }
+
     /// One page of groups, by id.
     pub async fn list_groups(&self, page: Pagination) -> Result<Page<GroupRow>> {
         self.list_page(

@@ -28,6 +28,7 @@ mod roles;
 mod row;
 mod servers;
 mod services;
+mod share_queries;
 mod shares;
 mod tokens;
 mod users;
@@ -41,10 +42,11 @@ pub use dialect::Dialect;
 pub use error::{BackendError, DbError, Result};
 pub use migrate::UpgradeReport;
 pub use model::{
-    GroupId, GroupRow, MAX_PAGE_LIMIT, NewOAuthClient, NewOAuthCode, NewShareCode, NewToken,
-    OAuthClientRow, OAuthCodeId, OAuthCodeRow, Page, Pagination, RoleHolder, RoleId, RoleRow,
-    RoleSpec, ServerEventId, ServerEventRow, ServerId, ServerRow, ServerState, ServiceId,
+    GroupId, GroupRow, HolderKind, MAX_PAGE_LIMIT, NewOAuthClient, NewOAuthCode, NewShareCode,
+    NewToken, OAuthClientRow, OAuthCodeId, OAuthCodeRow, Page, Pagination, RoleHolder, RoleId,
+    RoleRow, RoleSpec, ServerEventId, ServerEventRow, ServerId, ServerRow, ServerState, ServiceId,
     ServiceRow, ServiceSpec, ShareCodeId, ShareCodeRow, ShareId, ShareRow, ShareTarget, TokenId,
     TokenOwner, TokenRow, UserId, UserQuery, UserRow, UserSort, UserState,
 };
 pub use servers::{ServerSpec, Transition};
+pub use share_queries::ShareCodeSelector;

@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use crate::db::Db;
 use crate::dialect::Dialect;
 use crate::error::{DbError, Result};
-use crate::model::{Page, Pagination, RoleHolder, RoleId, RoleRow, RoleSpec};
+use crate::model::{HolderKind, Page, Pagination, RoleHolder, RoleId, RoleRow, RoleSpec};
 use crate::row::{RowExt, check_name, flag, to_json};
 
 macro_rules! select_roles {
@@ -146,6 +146,51 @@ impl Db {
             .await?;
         tx.commit().await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    /// Makes `holders` (all of one kind) exactly the role's users, groups or services of that
+    /// kind, as `load_roles` does for the kinds it lists; every holder must exist.
+    ///
+    /// Bounded by the list given, which comes from the config.
+    pub async fn set_role_holders(
+        &self,
+        role: &str,
+        kind: HolderKind,
+        names: &[&str],
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let role_id = self.role_id(&mut tx, role).await?;
+        let mut ids = Vec::with_capacity(names.len());
+        for name in names {
+            let holder = match kind {
+                HolderKind::User => RoleHolder::User(name),
+                HolderKind::Group => RoleHolder::Group(name),
+                HolderKind::Service => RoleHolder::Service(name),
+            };
+            ids.push(self.holder_id(&mut tx, holder).await?);
+        }
+        let (table, column) = match kind {
+            HolderKind::User => ("user_roles", "user_id"),
+            HolderKind::Group => ("group_roles", "group_id"),
+            HolderKind::Service => ("service_roles", "service_id"),
+        };
+        self.q_owned(format!("DELETE FROM {table} WHERE role_id = ?"))
+            .bind(role_id.0)
+            .execute(&mut *tx)
+            .await?;
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids {
+            self.q_owned(format!(
+                "INSERT INTO {table} ({column}, role_id) VALUES (?, ?)"
+            ))
+            .bind(id)
+            .bind(role_id.0)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The roles a user holds, directly or through any of their groups, by name.

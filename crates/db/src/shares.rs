@@ -22,7 +22,7 @@ macro_rules! select_codes {
     };
 }
 
-fn share_row(row: &AnyRow) -> Result<ShareRow> {
+pub(crate) fn share_row(row: &AnyRow) -> Result<ShareRow> {
     let target = match (
         row.opt_int("shares.user_id")?,
         row.opt_int("shares.group_id")?,
@@ -40,7 +40,7 @@ fn share_row(row: &AnyRow) -> Result<ShareRow> {
     })
 }
 
-fn code_row(row: &AnyRow) -> Result<ShareCodeRow> {
+pub(crate) fn code_row(row: &AnyRow) -> Result<ShareCodeRow> {
     Ok(ShareCodeRow {
         id: ShareCodeId(row.int("share_codes.id")?),
         server_id: ServerId(row.int("share_codes.server_id")?),
@@ -52,7 +52,7 @@ fn code_row(row: &AnyRow) -> Result<ShareCodeRow> {
     })
 }
 
-fn target_ids(target: ShareTarget) -> (Option<i64>, Option<i64>, &'static str) {
+pub(crate) fn target_ids(target: ShareTarget) -> (Option<i64>, Option<i64>, &'static str) {
     match target {
         ShareTarget::User(id) => (Some(id.0), None, "user_id"),
         ShareTarget::Group(id) => (None, Some(id.0), "group_id"),

@@ -3,6 +3,8 @@
 mod authorizations;
 mod groups;
 mod servers;
+mod services;
+mod shares;
 mod tokens;
 mod users;
 
@@ -32,6 +34,8 @@ pub(crate) fn routes() -> Router<Arc<Hub>> {
         .merge(tokens::routes())
         .merge(servers::routes())
         .merge(authorizations::routes())
+        .merge(services::routes())
+        .merge(shares::routes())
         .fallback(not_found)
 }
 

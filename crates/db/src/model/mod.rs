@@ -9,8 +9,8 @@ pub use ids::{
     TokenId, UserId,
 };
 pub use rows::{
-    GroupRow, RoleHolder, RoleRow, RoleSpec, ServerEventRow, ServerRow, ServiceRow, ServiceSpec,
-    UserRow,
+    GroupRow, HolderKind, RoleHolder, RoleRow, RoleSpec, ServerEventRow, ServerRow, ServiceRow,
+    ServiceSpec, UserRow,
 };
 pub use secrets::{
     NewOAuthClient, NewOAuthCode, NewShareCode, NewToken, OAuthClientRow, OAuthCodeRow,

@@ -76,6 +76,17 @@ pub enum RoleHolder<'a> {
     Service(&'a str),
 }
 
+/// Which kind of holder [`crate::Db::set_role_holders`] replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HolderKind {
+    /// Users.
+    User,
+    /// Groups.
+    Group,
+    /// Services.
+    Service,
+}
+
 /// A service.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceRow {

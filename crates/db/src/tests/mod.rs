@@ -9,6 +9,7 @@ mod scale;
 mod schema;
 mod servers;
 mod services;
+mod share_queries;
 mod shares;
 mod tokens;
 mod users;
@@ -62,6 +63,8 @@ storage_tests! {
         oauth::oauth_clients_and_codes,
         oauth::oauth_code_is_taken_once_under_contention,
         shares::shares_and_share_codes,
+        share_queries::share_lookups_and_bulk_revocation,
+        share_queries::roles_set_holders_replaces_one_kind,
     ],
     persistent: [
         schema::schema_fresh_database_is_initialized_once,

@@ -186,6 +186,16 @@ pub(super) fn list_response(
     if !listing.paginated {
         return Json(Value::Array(items)).into_response();
     }
+    Json(paginated_body(Value::Array(items), listing, headers, uri)).into_response()
+}
+
+/// `{"items", "_pagination"}` around a list (or, for `/proxy`, a dict).
+pub(super) fn paginated_body(
+    items: Value,
+    listing: &Listing,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Value {
     let Listing {
         offset,
         limit,
@@ -198,11 +208,10 @@ pub(super) fn list_response(
     } else {
         Value::Null
     };
-    Json(json!({
+    json!({
         "items": items,
         "_pagination": {"offset": offset, "limit": limit, "total": total, "next": next},
-    }))
-    .into_response()
+    })
 }
 
 /// The request's own URL with `offset` and `limit` replaced; clients follow it verbatim.

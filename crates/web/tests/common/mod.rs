@@ -19,6 +19,13 @@ pub const ADMIN: &str = "admin-token-0000000000000000000001";
 pub const ALICE: &str = "alice-token-0000000000000000000001";
 
 pub async fn app() -> axum::Router {
+    let (hub, _) = hub().await;
+    ganymede_web::router(Arc::new(hub))
+}
+
+/// The hub behind [`app`], before routing, and its database: for tests that add rows the API
+/// cannot create (servers) or configure the hub (proxy, startup state).
+pub async fn hub() -> (Hub, Db) {
     let db = Db::connect_or_init("sqlite::memory:").await.unwrap();
     let admin = db.create_user("root", true).await.unwrap();
     db.insert_token(&NewToken {
@@ -32,11 +39,11 @@ pub async fn app() -> axum::Router {
     })
     .await
     .unwrap();
-    let hub = Hub::new(db, HubSettings::default());
+    let hub = Hub::new(db.clone(), HubSettings::default());
     hub.load_api_tokens(&[(ALICE.to_owned(), "alice".to_owned())])
         .await
         .unwrap();
-    ganymede_web::router(Arc::new(hub))
+    (hub, db)
 }
 
 pub async fn call(

@@ -1,0 +1,272 @@
+//! `/hub/api/services` and `/hub/api/proxy` in-process: services loaded from the startup state,
+//! a fake proxy, and each endpoint with no token, too few scopes and bad input.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use common::{ADMIN, ALICE, call, hub};
+use ganymede_core::{ProxyError, ProxyRoutes, StartupRole, StartupService, StartupState};
+use http::StatusCode;
+use serde_json::{Map, Value, json};
+
+const SERVICE: &str = "service-token-00000000000000000001";
+const CAROL: &str = "carol-token-000000000000000000001";
+
+/// Routes in memory, keyed by routespec, as CHP would hold them.
+#[derive(Debug, Default)]
+struct FakeProxy(Mutex<BTreeMap<String, Map<String, Value>>>);
+
+#[async_trait::async_trait]
+impl ProxyRoutes for FakeProxy {
+    async fn get_routes(&self) -> Result<BTreeMap<String, Map<String, Value>>, ProxyError> {
+        Ok(self.0.lock().unwrap().clone())
+    }
+
+    async fn add_route(
+        &self,
+        routespec: &str,
+        target: &str,
+        mut data: Map<String, Value>,
+    ) -> Result<(), ProxyError> {
+        data.insert("target".into(), json!(target));
+        data.insert("jupyterhub".into(), json!(true));
+        self.0.lock().unwrap().insert(routespec.to_owned(), data);
+        Ok(())
+    }
+
+    async fn delete_route(&self, routespec: &str) -> Result<(), ProxyError> {
+        self.0.lock().unwrap().remove(routespec);
+        Ok(())
+    }
+}
+
+fn state() -> StartupState {
+    StartupState {
+        services: vec![
+            StartupService {
+                name: "announce".into(),
+                url: Some("http://127.0.0.1:9999".into()),
+                api_token: Some(SERVICE.into()),
+                info: json!({"topic": "news"}).as_object().cloned().unwrap(),
+                command: vec!["announce".into(), "--port=9999".into()],
+                display: true,
+                ..Default::default()
+            },
+            StartupService {
+                name: "plain".into(),
+                display: false,
+                ..Default::default()
+            },
+        ],
+        roles: vec![StartupRole {
+            name: "announce-reader".into(),
+            scopes: Some(vec![
+                "list:services!service=announce".into(),
+                "read:services!service=announce".into(),
+            ]),
+            users: Some(vec!["carol".into()]),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+async fn app(proxy: Option<Arc<FakeProxy>>) -> axum::Router {
+    let (mut hub, _) = hub().await;
+    if let Some(proxy) = proxy {
+        hub = hub.with_proxy(proxy);
+    }
+    hub.load_startup_state(&state()).await.unwrap();
+    hub.load_api_tokens(&[(CAROL.to_owned(), "carol".to_owned())])
+        .await
+        .unwrap();
+    ganymede_web::router(Arc::new(hub))
+}
+
+/// (method, path, token, body, expected status)
+type Case = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<Value>,
+    u16,
+);
+
+#[tokio::test]
+async fn services_scopes_table() {
+    let app = app(None).await;
+    let cases: &[Case] = &[
+        ("GET", "/hub/api/services", None, None, 403),
+        ("GET", "/hub/api/services", Some(ALICE), None, 403),
+        ("GET", "/hub/api/services", Some(SERVICE), None, 403),
+        ("GET", "/hub/api/services", Some(ADMIN), None, 200),
+        ("GET", "/hub/api/services", Some(CAROL), None, 200),
+        ("GET", "/hub/api/services/announce", None, None, 403),
+        ("GET", "/hub/api/services/announce", Some(ALICE), None, 403),
+        ("GET", "/hub/api/services/announce", Some(CAROL), None, 200),
+        ("GET", "/hub/api/services/plain", Some(CAROL), None, 404),
+        ("GET", "/hub/api/services/plain", Some(ADMIN), None, 200),
+        ("GET", "/hub/api/services/nope", Some(ADMIN), None, 404),
+        ("GET", "/hub/api/services/a%2Fb", Some(ADMIN), None, 404),
+    ];
+    for (method, path, token, body, expected) in cases {
+        let (status, json, _) = call(&app, method, path, *token, body.clone()).await;
+        assert_eq!(
+            status.as_u16(),
+            *expected,
+            "{method} {path} {token:?}: {json}"
+        );
+        if *expected >= 400 {
+            assert_eq!(json["status"], *expected, "{method} {path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn service_models_follow_scopes() {
+    let app = app(None).await;
+    let (_, all, _) = call(&app, "GET", "/hub/api/services", Some(ADMIN), None).await;
+    assert_eq!(
+        all["announce"],
+        json!({
+            "kind": "service",
+            "name": "announce",
+            "roles": [],
+            "admin": false,
+            "url": "http://127.0.0.1:9999",
+            "prefix": "/services/announce/",
+            "command": ["announce", "--port=9999"],
+            "pid": 0,
+            "info": {"topic": "news"},
+            "display": true,
+        })
+    );
+    assert_eq!(all["plain"]["prefix"], "");
+    assert_eq!(all["plain"]["url"], "");
+    assert_eq!(all["plain"]["display"], false);
+    // A dict keyed by name, not a list.
+    assert_eq!(all.as_object().map(|o| o.len()), Some(2));
+    let (_, filtered, _) = call(&app, "GET", "/hub/api/services", Some(CAROL), None).await;
+    let names: Vec<&String> = filtered.as_object().unwrap().keys().collect();
+    assert_eq!(names, ["announce"]);
+    assert!(
+        filtered["announce"].get("roles").is_none(),
+        "no read:roles:services"
+    );
+    let (_, missing, _) = call(&app, "GET", "/hub/api/services/nope", Some(ADMIN), None).await;
+    assert_eq!(missing["message"], "No such service: nope");
+    // The service's own token works, with no scopes of its own.
+    let (status, me, _) = call(&app, "GET", "/hub/api/user", Some(SERVICE), None).await;
+    assert_eq!(
+        (status, &me["kind"], &me["name"]),
+        (StatusCode::OK, &json!("service"), &json!("announce"))
+    );
+}
+
+#[tokio::test]
+async fn proxy_without_a_proxy_is_a_clear_error() {
+    let app = app(None).await;
+    let (status, body, _) = call(&app, "GET", "/hub/api/proxy", Some(ADMIN), None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["message"], "No proxy is configured");
+    let (status, _, _) = call(&app, "GET", "/hub/api/proxy", Some(ALICE), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "the scope is checked first");
+}
+
+#[tokio::test]
+async fn proxy_routes_sync_and_patch() {
+    let proxy = Arc::new(FakeProxy::default());
+    let mut hub_route = Map::new();
+    hub_route.insert("hub".into(), json!(true));
+    proxy
+        .add_route("/", "http://127.0.0.1:8081", hub_route)
+        .await
+        .unwrap();
+    let mut foreign = Map::new();
+    foreign.insert("target".into(), json!("http://127.0.0.1:1"));
+    proxy.0.lock().unwrap().insert("/other/".into(), foreign);
+    let mut stale = Map::new();
+    stale.insert("service".into(), json!("gone"));
+    proxy
+        .add_route("/services/gone/", "http://127.0.0.1:2", stale)
+        .await
+        .unwrap();
+    let app = app(Some(Arc::clone(&proxy))).await;
+
+    let cases: &[Case] = &[
+        ("GET", "/hub/api/proxy", None, None, 403),
+        ("GET", "/hub/api/proxy", Some(ALICE), None, 403),
+        ("POST", "/hub/api/proxy", Some(ALICE), None, 403),
+        ("PATCH", "/hub/api/proxy", Some(ALICE), Some(json!({})), 403),
+        ("GET", "/hub/api/proxy?limit=x", Some(ADMIN), None, 400),
+        ("POST", "/hub/api/proxy", Some(ADMIN), None, 200),
+        ("PATCH", "/hub/api/proxy", Some(ADMIN), None, 400),
+        (
+            "PATCH",
+            "/hub/api/proxy",
+            Some(ADMIN),
+            Some(json!([1])),
+            400,
+        ),
+        (
+            "PATCH",
+            "/hub/api/proxy",
+            Some(ADMIN),
+            Some(json!({"api_url": 3})),
+            400,
+        ),
+        (
+            "PATCH",
+            "/hub/api/proxy",
+            Some(ADMIN),
+            Some(json!({"api_url": "http://x:1"})),
+            400,
+        ),
+        ("PATCH", "/hub/api/proxy", Some(ADMIN), Some(json!({})), 200),
+    ];
+    for (method, path, token, body, expected) in cases {
+        let (status, json, _) = call(&app, method, path, *token, body.clone()).await;
+        assert_eq!(
+            status.as_u16(),
+            *expected,
+            "{method} {path} {body:?}: {json}"
+        );
+    }
+
+    let (status, routes, _) = call(&app, "GET", "/hub/api/proxy", Some(ADMIN), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        routes,
+        json!({
+            "/": {"routespec": "/", "target": "http://127.0.0.1:8081", "data": {"hub": true}},
+            "/services/announce/": {
+                "routespec": "/services/announce/",
+                "target": "http://127.0.0.1:9999",
+                "data": {"service": "announce"},
+            },
+        }),
+        "the stale service route is gone and the foreign route is not shown"
+    );
+    assert!(
+        proxy.0.lock().unwrap().contains_key("/other/"),
+        "foreign routes are left alone"
+    );
+
+    let (_, page, _) = call(&app, "GET", "/hub/api/proxy?limit=1", Some(ADMIN), None).await;
+    assert_eq!(page.as_object().map(|o| o.len()), Some(1));
+    let (_, page, _) = call(
+        &app,
+        "GET",
+        "/hub/api/proxy?offset=1&limit=1&_p=1",
+        Some(ADMIN),
+        None,
+    )
+    .await;
+    assert_eq!(page["_pagination"]["total"], 2);
+    assert_eq!(page["_pagination"]["next"], Value::Null);
+    assert!(page["items"]["/services/announce/"].is_object());
+}

@@ -53,9 +53,8 @@ impl ProxyRoutes for InProcess {
 
 /// An external configurable-http-proxy, which `PATCH /hub/api/proxy` may point elsewhere.
 ///
-/// `serve` does not start in `proxy.mode = "external"` yet; this is its hub side.
+/// `serve` uses it in `proxy.mode = "external"`.
 #[derive(Debug)]
-#[allow(dead_code, reason = "used once serve drives an external proxy")]
 pub(crate) struct External {
     /// The client, with the API URL and token it was made with.
     client: RwLock<(ChpClient, String, Option<String>)>,
@@ -65,7 +64,6 @@ pub(crate) struct External {
 
 impl External {
     /// A proxy whose CHP API is at `api_url`.
-    #[allow(dead_code, reason = "used once serve drives an external proxy")]
     pub(crate) fn new(
         api_url: &str,
         token: Option<String>,

@@ -6,15 +6,16 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use ganymede_config::{Config, ConfigFile, ProcessEnv, Secrets};
-use ganymede_core::{Hub, HubSettings, StartupGroup, StartupRole, StartupService, StartupState};
+use ganymede_config::{Config, ConfigFile, ProcessEnv, ProxyMode, Secrets};
+use ganymede_core::{
+    Hub, HubSettings, ProxyRoutes, StartupGroup, StartupRole, StartupService, StartupState,
+};
 use ganymede_crypt::CryptKeys;
 use ganymede_db::Db;
 use ganymede_proxy::config::{ErrorPages, ForwardOptions, Listen, Timeouts};
 use ganymede_proxy::{Proxy, ProxyConfig, RouteStore};
-use serde_json::{Map, Value, json};
 
-use crate::hub_proxy::InProcess;
+use crate::hub_proxy::{External, InProcess};
 use crate::logging;
 
 /// Flags of `ganymede serve`.
@@ -151,7 +152,7 @@ async fn serve(config: Config, secrets: Secrets) -> anyhow::Result<()> {
     }
     let login = ganymede_web::LoginService::from_config(&config.authenticator)?;
     let db = Db::connect_or_init(&database_url(&config)).await?;
-    let routes = RouteStore::new();
+    let front = FrontProxy::from_config(&config, &secrets)?;
     let mut hub = Hub::new(
         db,
         HubSettings {
@@ -165,7 +166,7 @@ async fn serve(config: Config, secrets: Secrets) -> anyhow::Result<()> {
         },
     )
     .with_cookie_secret(secrets.cookie_secret.expose())
-    .with_proxy(Arc::new(InProcess(Arc::clone(&routes))));
+    .with_proxy(front.routes());
     if let Some(key) = &secrets.crypt_key {
         let keys = CryptKeys::from_env_value(key.expose()).context(
             "cannot use the auth_state encryption key (hub.crypt_key or JUPYTERHUB_CRYPT_KEY)",
@@ -189,7 +190,6 @@ async fn serve(config: Config, secrets: Secrets) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on hub.hub_bind_url {hub_addr}"))?;
     let hub_addr = hub_listener.local_addr()?;
 
-    let mut hub_route = Map::new();
     let connect = config.hub.hub_connect_url();
     let target = format!(
         "{}://{}:{}",
@@ -197,17 +197,37 @@ async fn serve(config: Config, secrets: Secrets) -> anyhow::Result<()> {
         connect.host_str().unwrap_or("127.0.0.1"),
         hub_addr.port()
     );
-    hub_route.insert("target".to_owned(), json!(target));
-    hub_route.insert("jupyterhub".to_owned(), Value::Bool(true));
-    hub_route.insert("hub".to_owned(), Value::Bool(true));
-    routes.add("/", hub_route)?;
+    hub.ensure_hub_route(&target)
+        .await
+        .with_context(|| front.unreachable_hint())?;
     hub.check_proxy_routes().await?;
-    let proxy = Proxy::bind(proxy_config(&config, &secrets)?, Arc::clone(&routes)).await?;
-    let public = proxy.addrs().proxy.map_or_else(
-        || config.hub.bind_url.to_string(),
-        |addr| format!("http://{addr}{}", config.hub.base_url),
-    );
-    tracing::info!("Ganymede is running at {public}");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let proxy_task = match &front {
+        FrontProxy::Internal(routes) => {
+            let proxy = Proxy::bind(proxy_config(&config, &secrets)?, Arc::clone(routes)).await?;
+            let public = proxy.addrs().proxy.map_or_else(
+                || config.hub.bind_url.to_string(),
+                |addr| format!("http://{addr}{}", config.hub.base_url),
+            );
+            tracing::info!("Ganymede is running at {public}");
+            let mut proxy_stop = stop_rx.clone();
+            tokio::spawn(proxy.serve(async move {
+                let _ = proxy_stop.wait_for(|stop| *stop).await;
+            }))
+        }
+        FrontProxy::External { api_url, .. } => {
+            tracing::info!(
+                "Ganymede's hub is running behind the external proxy whose API is at {api_url}"
+            );
+            let every = std::time::Duration::from_secs(config.hub.last_activity_interval.max(1));
+            tokio::spawn(reconcile_routes(
+                Arc::clone(&hub),
+                target.clone(),
+                every,
+                stop_rx.clone(),
+            ))
+        }
+    };
 
     let pages = ganymede_web::pages_router(
         Arc::clone(&hub),
@@ -219,8 +239,7 @@ async fn serve(config: Config, secrets: Secrets) -> anyhow::Result<()> {
         },
     );
     let app = ganymede_web::router(Arc::clone(&hub)).merge(pages);
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let mut hub_stop = stop_rx.clone();
+    let mut hub_stop = stop_rx;
     let hub_server = tokio::spawn(async move {
         axum::serve(hub_listener, app)
             .with_graceful_shutdown(async move {
@@ -228,17 +247,105 @@ async fn serve(config: Config, secrets: Secrets) -> anyhow::Result<()> {
             })
             .await
     });
-    let mut proxy_stop = stop_rx;
-    let proxy_server = tokio::spawn(proxy.serve(async move {
-        let _ = proxy_stop.wait_for(|stop| *stop).await;
-    }));
     logging::shutdown_signal().await;
     let _ = stop_tx.send(true);
-    let (hub_result, _) = tokio::join!(hub_server, proxy_server);
+    let (hub_result, _) = tokio::join!(hub_server, proxy_task);
     hub_result
         .context("the hub task failed")?
         .context("the hub server failed")?;
     Ok(())
+}
+
+/// The proxy in front of the hub, as `proxy.mode` says.
+enum FrontProxy {
+    /// In this process, sharing the route table.
+    Internal(Arc<RouteStore>),
+    /// A CHP-compatible process the hub drives through its REST API.
+    External {
+        /// Its REST API.
+        api_url: String,
+        /// The hub's side of it.
+        routes: Arc<External>,
+    },
+}
+
+impl FrontProxy {
+    fn from_config(config: &Config, secrets: &Secrets) -> anyhow::Result<Self> {
+        match config.proxy.mode {
+            ProxyMode::Internal => Ok(Self::Internal(RouteStore::new())),
+            ProxyMode::External => {
+                if config.proxy.should_start {
+                    bail!(
+                        "proxy.mode = \"external\" with proxy.should_start = true is not supported yet: \
+                         start the proxy yourself (`ganymede proxy` or configurable-http-proxy) and set \
+                         proxy.should_start = false"
+                    );
+                }
+                let api_url = config
+                    .proxy
+                    .api_url
+                    .as_str()
+                    .trim_end_matches('/')
+                    .to_owned();
+                let tls = ganymede_proxy::tls::client_config(
+                    &ganymede_proxy::tls::ClientTlsFiles::default(),
+                )?;
+                let token = Some(secrets.proxy_auth_token.expose().clone());
+                let routes = Arc::new(
+                    External::new(&api_url, token, false, tls)
+                        .with_context(|| format!("proxy.api_url {api_url}"))?,
+                );
+                Ok(Self::External { api_url, routes })
+            }
+        }
+    }
+
+    fn routes(&self) -> Arc<dyn ProxyRoutes> {
+        match self {
+            Self::Internal(routes) => Arc::new(InProcess(Arc::clone(routes))),
+            Self::External { routes, .. } => Arc::clone(routes) as Arc<dyn ProxyRoutes>,
+        }
+    }
+
+    fn unreachable_hint(&self) -> String {
+        match self {
+            Self::Internal(_) => "cannot add the hub's route to the in-process proxy".to_owned(),
+            Self::External { api_url, .. } => format!(
+                "cannot add the hub's route to the external proxy at {api_url}: start it first, \
+                 with CONFIGPROXY_AUTH_TOKEN equal to the hub's (or proxy.auth_token)"
+            ),
+        }
+    }
+}
+
+/// JupyterHub's periodic `check_routes` for an external proxy, which may restart and forget
+/// its routes: every `hub.last_activity_interval` the hub's and the services' routes are put
+/// back. Failures are logged and retried at the next tick.
+async fn reconcile_routes(
+    hub: Arc<Hub>,
+    target: String,
+    every: std::time::Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticker.tick().await;
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.wait_for(|stop| *stop) => return,
+        }
+        match hub.ensure_hub_route(&target).await {
+            Ok(true) => {
+                tracing::warn!("the hub's route was missing from the proxy; added it again")
+            }
+            Ok(false) => {}
+            Err(error) => tracing::warn!(%error, "cannot check the proxy's routes; retrying later"),
+        }
+        if let Err(error) = hub.check_proxy_routes().await {
+            tracing::warn!(%error, "cannot check the services' routes; retrying later");
+        }
+    }
 }
 
 /// The in-process proxy: the public listener on `bind_url`, its CHP API on `proxy.api_url`.

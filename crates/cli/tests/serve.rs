@@ -142,3 +142,83 @@ fn a_bad_startup_setting_is_one_line_naming_its_key() {
     assert_eq!(errors.len(), 1, "{stderr}");
     assert!(errors[0].contains("read:nothing"), "{stderr}");
 }
+
+/// `proxy.mode = "external"`: the hub adds its route to a running CHP-compatible proxy (here
+/// `ganymede proxy`), answers through it, and puts the route back when the proxy loses it.
+#[tokio::test]
+async fn serve_drives_an_external_proxy_and_restores_its_route() {
+    let proxy_token = "external-proxy-token-0123456789";
+    let proxy = ganymede_testkit::ProxyBuilder::new(env!("CARGO_BIN_EXE_ganymede"))
+        .token(Some(proxy_token))
+        .start()
+        .await
+        .unwrap();
+    let dir = TempDir::new().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_ganymede"))
+        .current_dir(dir.path())
+        .args([
+            "serve",
+            "--set",
+            "hub.hub_bind_url=http://127.0.0.1:0/",
+            "--set",
+            "proxy.mode=external",
+            "--set",
+            "proxy.should_start=false",
+            "--set",
+            "hub.last_activity_interval=1",
+            "--set",
+        ])
+        .arg(format!("proxy.api_url=http://{}/", proxy.addrs().api))
+        .env("CONFIGPROXY_AUTH_TOKEN", proxy_token)
+        .env_remove("RUST_LOG")
+        .env_remove("JPY_COOKIE_SECRET")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _hub = Hub(child);
+    let client = reqwest::Client::new();
+    let version_url = proxy.url("/hub/api/");
+    let answers = || async {
+        client
+            .get(&version_url)
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+    };
+    assert!(
+        ganymede_testkit::wait_until_async(Duration::from_secs(30), answers).await,
+        "the hub answers through the external proxy"
+    );
+    let route = proxy.route("/").await.unwrap().expect("the hub's route");
+    assert_eq!(route["hub"], true);
+    assert_eq!(route["jupyterhub"], true);
+
+    // The proxy forgets the route (as a restarted CHP does); the hub puts it back.
+    let deleted = proxy
+        .api_request(reqwest::Method::DELETE, "/api/routes/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    assert!(
+        ganymede_testkit::wait_until_async(Duration::from_secs(30), answers).await,
+        "the hub's route is restored"
+    );
+}
+
+#[test]
+fn external_proxy_that_the_hub_should_start_is_refused_in_one_line() {
+    let dir = TempDir::new().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_ganymede"))
+        .current_dir(dir.path())
+        .args(["serve", "--set", "proxy.mode=external"])
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("proxy.should_start = false"), "{stderr}");
+}

@@ -148,6 +148,30 @@ impl Hub {
         self.check_routes(proxy).await
     }
 
+    /// Makes the proxy's root route (`base_url`) point at the hub, as JupyterHub's
+    /// `check_routes` does for `hub.routespec`; returns whether it had to (re)add it.
+    pub async fn ensure_hub_route(&self, target: &str) -> Result<bool, CoreError> {
+        let Some(proxy) = self.proxy.as_deref() else {
+            return Ok(false);
+        };
+        let routespec = self.settings().base_url.clone();
+        let routes = self.hub_routes(proxy).await?;
+        if routes
+            .get(&routespec)
+            .is_some_and(|route| route["target"] == json!(target))
+        {
+            return Ok(false);
+        }
+        let mut data = Map::new();
+        data.insert("hub".to_owned(), Value::Bool(true));
+        proxy
+            .add_route(&routespec, target, data)
+            .await
+            .map_err(proxy_error)?;
+        tracing::info!(%routespec, %target, "added the hub's route to the proxy");
+        Ok(true)
+    }
+
     /// Brings the proxy up to date at startup, as the hub itself (no caller to check).
     pub async fn check_proxy_routes(&self) -> Result<(), CoreError> {
         match self.proxy.as_deref() {

@@ -161,6 +161,7 @@ async fn serve(config: Config, secrets: Secrets) -> anyhow::Result<()> {
             api_page_max_limit: config.hub.api_page_max_limit,
             cookie_max_age_days: config.hub.cookie_max_age_days,
             public_https: config.hub.bind_url.scheme() == "https",
+            cookie_host_prefix: matches!(front, FrontProxy::Internal(_)),
             allow_named_servers: config.hub.allow_named_servers,
             ..HubSettings::default()
         },
@@ -365,7 +366,13 @@ fn proxy_config(config: &Config, secrets: &Secrets) -> anyhow::Result<ProxyConfi
         auth_token: Some(secrets.proxy_auth_token.expose().clone()),
         default_target: None,
         error_pages: ErrorPages::Builtin,
-        forward: ForwardOptions::default(),
+        forward: ForwardOptions {
+            private_cookies: ganymede_web::HUB_ONLY_COOKIES
+                .iter()
+                .map(|name| (*name).to_owned())
+                .collect(),
+            ..ForwardOptions::default()
+        },
         timeouts: Timeouts::default(),
     })
 }

@@ -21,6 +21,7 @@ impl Drop for Hub {
 
 #[tokio::test]
 async fn serve_answers_the_rest_api_through_the_proxy() {
+    let echo = ganymede_testkit::EchoBackend::start().await.unwrap();
     let dir = TempDir::new().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_ganymede"))
         .current_dir(dir.path())
@@ -35,12 +36,11 @@ async fn serve_answers_the_rest_api_through_the_proxy() {
             "--set",
         ])
         .arg(format!("hub.api_tokens={{ \"{TOKEN}\" = \"alice\" }}"))
-        .args([
-            "--set",
-            "authenticator.admin_users=[\"alice\"]",
-            "--set",
-            "hub.services=[{ name = \"svc\", url = \"http://127.0.0.1:9\" }]",
-        ])
+        .args(["--set", "authenticator.admin_users=[\"alice\"]", "--set"])
+        .arg(format!(
+            "hub.services=[{{ name = \"svc\", url = \"{}\" }}]",
+            echo.url().trim_end_matches('/')
+        ))
         .env_remove("RUST_LOG")
         .env_remove("JPY_COOKIE_SECRET")
         .env_remove("CONFIGPROXY_AUTH_TOKEN")
@@ -96,10 +96,26 @@ async fn serve_answers_the_rest_api_through_the_proxy() {
             .send()
     };
     let services: serde_json::Value = get("services").await.unwrap().json().await.unwrap();
-    assert_eq!(services["svc"]["url"], "http://127.0.0.1:9");
+    let echo_url = echo.url().trim_end_matches('/').to_owned();
+    assert_eq!(services["svc"]["url"], echo_url.as_str());
     assert_eq!(services["svc"]["prefix"], "/services/svc/");
     let routes: serde_json::Value = get("proxy").await.unwrap().json().await.unwrap();
-    assert_eq!(routes["/services/svc/"]["target"], "http://127.0.0.1:9");
+    assert_eq!(routes["/services/svc/"]["target"], echo_url.as_str());
+    // The hub's `__Host-` cookies (path `/` over HTTPS) never reach another route's target.
+    let seen = ganymede_testkit::Echoed::from_response(
+        client
+            .get(format!("http://{addr}/services/svc/x"))
+            .header(
+                "cookie",
+                "__Host-jupyterhub-hub-login=secret; theme=dark; __Host-_xsrf=token",
+            )
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(seen.header("cookie"), Some("theme=dark"));
     assert_eq!(routes["/"]["data"]["hub"], true);
     // The secret and database were created with safe modes in the data directory.
     use std::os::unix::fs::PermissionsExt;

@@ -29,8 +29,11 @@ pub struct HubSettings {
     pub api_page_max_limit: u32,
     /// `cookie_max_age_days`: how long a login cookie stays valid.
     pub cookie_max_age_days: f64,
-    /// The public URL is https: cookies are `Secure` with the `__Host-` prefix.
+    /// The public URL is https: cookies are `Secure`.
     pub public_https: bool,
+    /// Over HTTPS, name the login and XSRF cookies `__Host-...` (path `/`); only safe when the
+    /// proxy strips them from requests to other targets, as the in-process proxy does.
+    pub cookie_host_prefix: bool,
     /// `allow_named_servers`: whether users may have servers besides the default one.
     pub allow_named_servers: bool,
     /// `token_expires_in_max_seconds`: the longest lifetime of a token made through the API;
@@ -46,6 +49,7 @@ impl Default for HubSettings {
             api_page_max_limit: 200,
             cookie_max_age_days: 14.0,
             public_https: false,
+            cookie_host_prefix: true,
             allow_named_servers: false,
             token_expires_in_max_seconds: 0,
         }

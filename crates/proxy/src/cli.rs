@@ -379,6 +379,7 @@ impl ProxyArgs {
                 auto_rewrite: self.auto_rewrite,
                 protocol_rewrite: self.protocol_rewrite.clone(),
                 custom_headers: custom_headers(&self.custom_header)?,
+                private_cookies: Vec::new(),
             },
             timeouts: Timeouts {
                 upstream,

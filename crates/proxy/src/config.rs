@@ -85,6 +85,10 @@ pub struct ForwardOptions {
     pub protocol_rewrite: Option<String>,
     /// Added to every proxied request (`--custom-header`).
     pub custom_headers: HeaderMap,
+    /// Cookies removed from requests to every route but the hub's (`"hub": true`): the hub's
+    /// `__Host-` cookies have path `/`, and a user's server must never see another user's login.
+    /// Not a CHP flag; the in-process hub sets it.
+    pub private_cookies: Vec<String>,
 }
 
 /// Time limits.
@@ -108,6 +112,7 @@ impl Default for ForwardOptions {
             auto_rewrite: false,
             protocol_rewrite: None,
             custom_headers: HeaderMap::new(),
+            private_cookies: Vec::new(),
         }
     }
 }

@@ -175,6 +175,9 @@ fn rewrite_request_headers(
 ) {
     let headers = &mut parts.headers;
     headers::strip_hop_by_hop(headers, upgrade);
+    if !plane.forward.private_cookies.is_empty() && !route.is_hub() {
+        headers::strip_cookies(headers, &plane.forward.private_cookies);
+    }
     // An HTTP/2 client sends `:authority` instead of `Host`; the HTTP/1.1 target needs `Host`.
     if !headers.contains_key(header::HOST)
         && let Some(value) = request_host.and_then(|h| HeaderValue::from_str(h).ok())

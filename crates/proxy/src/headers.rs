@@ -163,6 +163,44 @@ pub(crate) fn request_host<'a>(headers: &'a HeaderMap, uri: &'a Uri) -> Option<&
         .or_else(|| uri.authority().map(http::uri::Authority::as_str))
 }
 
+/// Removes the cookies named in `names` from the request's `Cookie` headers; a header left
+/// empty is dropped. Names match exactly (cookie names are case-sensitive).
+pub(crate) fn strip_cookies(headers: &mut HeaderMap, names: &[String]) {
+    let values: Vec<HeaderValue> = headers.get_all(header::COOKIE).iter().cloned().collect();
+    if values.is_empty() {
+        return;
+    }
+    let mut kept_any = Vec::new();
+    let mut changed = false;
+    for value in &values {
+        let Ok(text) = value.to_str() else {
+            kept_any.push(value.clone());
+            continue;
+        };
+        let kept: Vec<&str> = text
+            .split(';')
+            .map(str::trim)
+            .filter(|pair| {
+                let name = pair.split_once('=').map_or(*pair, |(name, _)| name).trim();
+                let private = names.iter().any(|n| n == name);
+                changed |= private;
+                !private && !pair.is_empty()
+            })
+            .collect();
+        if !kept.is_empty()
+            && let Ok(value) = HeaderValue::from_str(&kept.join("; "))
+        {
+            kept_any.push(value);
+        }
+    }
+    if changed {
+        headers.remove(header::COOKIE);
+        for value in kept_any {
+            headers.append(header::COOKIE, value);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,6 +315,43 @@ mod tests {
                 [xff, port, proto, xfh],
                 "host {host:?} tls {tls} ws {websocket}"
             );
+        }
+    }
+
+    #[test]
+    fn private_cookies_are_stripped_and_the_rest_kept() {
+        let names = vec![
+            "__Host-jupyterhub-hub-login".to_owned(),
+            "__Host-_xsrf".to_owned(),
+        ];
+        let cases: &[(&[&str], &[&str])] = &[
+            (
+                &["a=1; __Host-jupyterhub-hub-login=secret; b=2"],
+                &["a=1; b=2"],
+            ),
+            (&["__Host-jupyterhub-hub-login=secret"], &[]),
+            (&["__Host-_xsrf=t", "c=3"], &["c=3"]),
+            (
+                &["jupyterhub-hub-login=plain; x=1"],
+                &["jupyterhub-hub-login=plain; x=1"],
+            ),
+            (
+                &["__host-jupyterhub-hub-login=other-case"],
+                &["__host-jupyterhub-hub-login=other-case"],
+            ),
+        ];
+        for (given, expected) in cases {
+            let mut headers = HeaderMap::new();
+            for value in *given {
+                headers.append(header::COOKIE, HeaderValue::from_str(value).unwrap());
+            }
+            strip_cookies(&mut headers, &names);
+            let got: Vec<&str> = headers
+                .get_all(header::COOKIE)
+                .iter()
+                .map(|v| v.to_str().unwrap())
+                .collect();
+            assert_eq!(got, *expected, "{given:?}");
         }
     }
 }

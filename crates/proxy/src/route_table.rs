@@ -18,6 +18,8 @@ use url::Url;
 pub struct Route {
     prefix: Box<str>,
     target: Url,
+    /// The data says `"hub": true` (JupyterHub marks its own route so).
+    hub: bool,
     data: Map<String, Value>,
     activity: Arc<Activity>,
 }
@@ -65,6 +67,7 @@ impl Route {
         Ok(Self {
             prefix: clean_path(prefix).into_boxed_str(),
             target,
+            hub: data.get("hub") == Some(&Value::Bool(true)),
             data,
             activity: Arc::new(Activity::default()),
         })
@@ -78,6 +81,11 @@ impl Route {
     /// The backend URL.
     pub fn target(&self) -> &Url {
         &self.target
+    }
+
+    /// Whether this is the hub's own route (`"hub": true` in its data).
+    pub fn is_hub(&self) -> bool {
+        self.hub
     }
 
     /// The route's activity clock, shared with the traffic it serves.

@@ -51,7 +51,7 @@ async fn identify(parts: &Parts, hub: &Hub) -> Result<(Identity, Option<String>)
         let session_id = identity.token.as_ref().and_then(|t| t.session_id.clone());
         return Ok((identity, session_id));
     }
-    let session = BrowserSession::read(hub, hub.settings().public_https, &parts.headers).await?;
+    let session = BrowserSession::read(hub, &parts.headers).await?;
     let Some(identity) = session.identity.as_ref() else {
         return Err(Failure::Unauthenticated);
     };

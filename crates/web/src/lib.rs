@@ -18,6 +18,7 @@ use ganymede_core::Hub;
 
 pub use error::ApiError;
 pub use pages::{LoginService, SiteConfig, router as pages_router};
+pub use session::HUB_ONLY_COOKIES;
 
 /// The REST API under `<base_url>hub/api` and the health check; [`pages_router`] adds the pages.
 pub fn router(hub: Arc<Hub>) -> Router {

@@ -9,11 +9,13 @@
 //!   after, a MAC of the session id and the user's cookie id.
 //!
 //! Over HTTPS the login and XSRF cookies take the `__Host-` prefix (so they are host-only, `Secure`,
-//! path `/`, and cannot be planted by a sibling domain), and only prefixed cookies are read.
+//! path `/`, and cannot be planted by a sibling domain), and only prefixed cookies are read. The
+//! in-process proxy strips them from requests to other targets ([`HUB_ONLY_COOKIES`]); an external
+//! proxy cannot, so behind one (`cookie_host_prefix` off) they stay unprefixed at `<base>hub/`.
 //! Every cookie is `HttpOnly` and `SameSite=Lax`, and none has a `Domain`.
 
 use cookie::{Cookie, SameSite};
-use ganymede_core::{CoreError, Hub, Identity, SessionKeys};
+use ganymede_core::{CoreError, Hub, HubSettings, Identity, SessionKeys};
 use http::{HeaderMap, HeaderValue, Method, header};
 use subtle::ConstantTimeEq;
 
@@ -25,30 +27,37 @@ pub(crate) const SESSION_COOKIE: &str = "jupyterhub-session-id";
 pub(crate) const XSRF_COOKIE: &str = "_xsrf";
 /// JupyterHub's anonymous XSRF cookie lifetime.
 const ANONYMOUS_XSRF_MAX_AGE: i64 = 3600;
+/// The cookies only the hub may see: over HTTPS they have path `/`, so the proxy strips them
+/// from requests to every other target.
+pub const HUB_ONLY_COOKIES: [&str; 2] = ["__Host-jupyterhub-hub-login", "__Host-_xsrf"];
 /// Legacy cookie JupyterHub still clears at logout.
 const SERVICES_COOKIE: &str = "jupyterhub-services";
 
 /// How a request reached the hub: the cookie names and attributes follow from it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct CookiePolicy {
-    /// HTTPS: `Secure` cookies with the `__Host-` prefix.
+    /// HTTPS: `Secure` cookies.
     pub(crate) secure: bool,
+    /// HTTPS with a proxy that keeps the hub's cookies from other targets: `__Host-` cookies.
+    prefixed: bool,
 }
 
 impl CookiePolicy {
     /// HTTPS when the hub's public URL is https or the proxy says the browser used https.
-    pub(crate) fn for_request(public_https: bool, headers: &HeaderMap) -> Self {
+    pub(crate) fn for_request(settings: &HubSettings, headers: &HeaderMap) -> Self {
         let forwarded_https = headers
             .get("x-forwarded-proto")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|proto| proto.split(',').next().map(str::trim) == Some("https"));
+        let secure = settings.public_https || forwarded_https;
         Self {
-            secure: public_https || forwarded_https,
+            secure,
+            prefixed: secure && settings.cookie_host_prefix,
         }
     }
 
     fn name(self, base: &'static str) -> String {
-        if self.secure && base != SESSION_COOKIE {
+        if self.prefixed && base != SESSION_COOKIE {
             format!("__Host-{base}")
         } else {
             base.to_owned()
@@ -57,7 +66,7 @@ impl CookiePolicy {
 
     /// A cookie with the hub's attributes; `path` is ignored under `__Host-` (which needs `/`).
     fn build(self, base: &'static str, value: String, path: &str) -> Cookie<'static> {
-        let prefixed = self.secure && base != SESSION_COOKIE;
+        let prefixed = self.prefixed && base != SESSION_COOKIE;
         let mut cookie = Cookie::new(self.name(base), value);
         cookie.set_path(if prefixed {
             "/".to_owned()
@@ -111,12 +120,8 @@ pub(crate) struct BrowserSession {
 
 impl BrowserSession {
     /// Reads the cookies; a forged, expired or unknown login cookie is simply no login.
-    pub(crate) async fn read(
-        hub: &Hub,
-        public_https: bool,
-        headers: &HeaderMap,
-    ) -> Result<Self, CoreError> {
-        let policy = CookiePolicy::for_request(public_https, headers);
+    pub(crate) async fn read(hub: &Hub, headers: &HeaderMap) -> Result<Self, CoreError> {
+        let policy = CookiePolicy::for_request(hub.settings(), headers);
         let cookies = RequestCookies::from_headers(headers);
         let keys = hub.sessions();
         let now = hub.now_unix();

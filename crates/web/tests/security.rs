@@ -373,3 +373,27 @@ async fn cve_2026_54338_oversized_bodies_and_names_are_refused_before_use() {
         "the long name is not echoed"
     );
 }
+
+#[tokio::test]
+async fn cookie_tossing_behind_an_external_proxy_keeps_cookies_at_the_hub_path() {
+    // An external proxy cannot strip the hub's cookies from user servers' requests, so no
+    // `__Host-` cookie (whose path must be `/`) is set; they stay at `/hub/`.
+    let settings = HubSettings {
+        public_https: true,
+        cookie_host_prefix: false,
+        ..HubSettings::default()
+    };
+    let (app, _) = site_with(settings, section()).await;
+    let mut browser = Browser::default();
+    let done = browser.login(&app, "alice", USER_PASSWORD, "").await;
+    let set = done.set_cookies();
+    let login = set
+        .iter()
+        .find(|c| c.starts_with("jupyterhub-hub-login="))
+        .expect("unprefixed login cookie");
+    assert!(
+        login.contains("Path=/hub/") && login.contains("Secure"),
+        "{login}"
+    );
+    assert!(!set.iter().any(|c| c.starts_with("__Host-")), "{set:?}");
+}

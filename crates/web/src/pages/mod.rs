@@ -110,7 +110,7 @@ impl FromRequestParts<Arc<Site>> for Visit {
 
     async fn from_request_parts(parts: &mut Parts, site: &Arc<Site>) -> Result<Self, Response> {
         let hub = &site.hub;
-        let session = BrowserSession::read(hub, hub.settings().public_https, &parts.headers)
+        let session = BrowserSession::read(hub, &parts.headers)
             .await
             .map_err(|error| {
                 tracing::error!(%error, "cannot read the browser session");

@@ -7,6 +7,7 @@ mod hub_proxy;
 mod logging;
 mod proxy_cmd;
 mod serve;
+mod spawner;
 
 use std::process::ExitCode;
 

@@ -174,6 +174,23 @@ async fn serve(config: Config, secrets: Secrets) -> anyhow::Result<()> {
         )?;
         hub = hub.with_crypt_keys(keys);
     }
+    let hub_addr = socket_addr(&config.hub.hub_bind_url, "hub.hub_bind_url")?;
+    let hub_listener = tokio::net::TcpListener::bind(hub_addr)
+        .await
+        .with_context(|| format!("cannot listen on hub.hub_bind_url {hub_addr}"))?;
+    let hub_addr = hub_listener.local_addr()?;
+    let connect = config.hub.hub_connect_url();
+    let target = format!(
+        "{}://{}:{}",
+        connect.scheme(),
+        connect.host_str().unwrap_or("127.0.0.1"),
+        hub_addr.port()
+    );
+    let hub = crate::spawner::attach(
+        hub,
+        &config,
+        &format!("{target}{}hub/api", config.hub.base_url),
+    )?;
     let hub = Arc::new(hub);
     hub.load_startup_state(&startup_state(&config)).await?;
     let tokens: Vec<(String, String)> = config
@@ -185,23 +202,18 @@ async fn serve(config: Config, secrets: Secrets) -> anyhow::Result<()> {
         .collect();
     hub.load_api_tokens(&tokens).await?;
 
-    let hub_addr = socket_addr(&config.hub.hub_bind_url, "hub.hub_bind_url")?;
-    let hub_listener = tokio::net::TcpListener::bind(hub_addr)
-        .await
-        .with_context(|| format!("cannot listen on hub.hub_bind_url {hub_addr}"))?;
-    let hub_addr = hub_listener.local_addr()?;
-
-    let connect = config.hub.hub_connect_url();
-    let target = format!(
-        "{}://{}:{}",
-        connect.scheme(),
-        connect.host_str().unwrap_or("127.0.0.1"),
-        hub_addr.port()
-    );
     hub.ensure_hub_route(&target)
         .await
         .with_context(|| front.unreachable_hint())?;
     hub.check_proxy_routes().await?;
+    let found = hub.check_servers(true).await?;
+    if found.running + found.cleaned > 0 {
+        tracing::info!(
+            running = found.running,
+            cleaned = found.cleaned,
+            "checked the servers the database says are active"
+        );
+    }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let proxy_task = match &front {
         FrontProxy::Internal(routes) => {
@@ -230,6 +242,11 @@ async fn serve(config: Config, secrets: Secrets) -> anyhow::Result<()> {
         }
     };
 
+    tokio::spawn(crate::spawner::poll_servers(
+        Arc::clone(&hub),
+        std::time::Duration::from_secs(config.spawner.poll_interval.max(1)),
+        stop_rx.clone(),
+    ));
     let pages = ganymede_web::pages_router(
         Arc::clone(&hub),
         ganymede_web::SiteConfig {

@@ -42,6 +42,12 @@ pub enum CoreError {
     /// The operation needs a proxy and none is configured, or the proxy failed (503).
     #[error("{0}")]
     Proxy(String),
+    /// Too many requests wait already (429); the queue is full.
+    #[error("{0}")]
+    TooMany(String),
+    /// A server failed to start (500); the message says why and what to check.
+    #[error("{0}")]
+    SpawnFailed(String),
     /// The method is not allowed on this resource (405).
     #[error("{0}")]
     NotAllowed(String),
@@ -72,6 +78,8 @@ impl CoreError {
             Self::Config { .. } => 400,
             Self::Proxy(_) => 503,
             Self::NotAllowed(_) => 405,
+            Self::TooMany(_) => 429,
+            Self::SpawnFailed(_) => 500,
             Self::Database(_) => 500,
         }
     }

@@ -76,6 +76,8 @@ pub struct Hub {
     /// The auth_state keys; without them auth_state reads as `null` and cannot be written.
     pub(crate) crypt: Option<CryptKeys>,
     pub(crate) proxy: Option<Arc<dyn ProxyRoutes>>,
+    /// The spawner and its queue; without it, starting a server is a 501.
+    pub(crate) spawning: Option<Arc<crate::spawn::Spawning>>,
     pub(crate) loaded: RwLock<Loaded>,
 }
 
@@ -90,6 +92,7 @@ impl Hub {
             metrics: HubMetrics::default(),
             crypt: None,
             proxy: None,
+            spawning: None,
             loaded: RwLock::new(Loaded::default()),
         }
     }

@@ -14,12 +14,14 @@ mod identity;
 mod login;
 mod metrics;
 pub mod model;
+mod oauth;
 mod proxy;
 pub mod py;
 mod servers;
 mod services;
 mod session;
 mod shares;
+mod spawn;
 mod startup;
 mod time;
 mod tokens;
@@ -32,10 +34,15 @@ pub use hub::{Hub, HubSettings, JUPYTERHUB_VERSION};
 pub use identity::{Identity, Principal};
 pub use login::AcceptedLogin;
 pub use metrics::HubMetrics;
+pub use oauth::{AuthorizeRequest, Authorized, OAuthError};
 pub use proxy::{ProxyError, ProxyRoutes};
-pub use servers::{NO_SPAWNER, StopOutcome};
+pub use servers::{NO_SPAWNER, Progress};
 pub use session::SessionKeys;
 pub use shares::{Recipient, ShareCodeDeletion, ShareCodeRequest, ShareRequest};
+pub use spawn::{
+    ProgressEvents, ServerCheck, SpawnSettings, SpawnSetupError, StartOutcome, StopOutcome,
+    access_scopes, client_id, is_terminal,
+};
 pub use startup::{StartupGroup, StartupRole, StartupService, StartupState};
 pub use time::iso8601;
 pub use users::{NewUsers, UserListQuery};

@@ -1,6 +1,6 @@
 //! JupyterHub's REST models, with the keys each scope reveals.
 
-use ganymede_db::{ServerRow, UserRow};
+use ganymede_db::{ServerRow, ServerState, UserRow};
 use ganymede_types::scope::{BuiltinScope, Resource};
 use ganymede_types::{FullServerName, ServerName, UserName};
 use serde_json::{Map, Value, json};
@@ -37,8 +37,20 @@ pub fn user_model(identity: &Identity, row: &UserRow, extras: &UserExtras) -> Va
         model.insert("admin".to_owned(), json!(row.admin));
         model.insert("roles".to_owned(), json!(extras.roles));
         model.insert("groups".to_owned(), json!(extras.groups));
-        model.insert("server".to_owned(), Value::Null);
-        model.insert("pending".to_owned(), Value::Null);
+        // The default server's URL once ready, and what it waits for (JupyterHub's
+        // `user.url` / `spawner.pending`).
+        let default = extras.servers.get("");
+        let ready = default.is_some_and(|s| s["ready"] == json!(true));
+        let server = if ready {
+            default.map_or(Value::Null, |s| s["url"].clone())
+        } else {
+            Value::Null
+        };
+        model.insert("server".to_owned(), server);
+        model.insert(
+            "pending".to_owned(),
+            default.map_or(Value::Null, |s| s["pending"].clone()),
+        );
         model.insert("created".to_owned(), json!(iso8601(&row.created)));
         model.insert("last_activity".to_owned(), timestamp(row.last_activity));
         model.insert(
@@ -72,6 +84,22 @@ pub fn user_model(identity: &Identity, row: &UserRow, extras: &UserExtras) -> Va
         model.insert("auth_state".to_owned(), extras.auth_state.clone());
     }
     Value::Object(model)
+}
+
+/// Escapes text for HTML (`&`, `<`, `>`, `"`, `'`), for messages that carry markup.
+pub fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Where the hub is mounted, for the URLs in server models.
@@ -111,10 +139,11 @@ impl Urls<'_> {
     }
 }
 
-/// The model of a stopped server (`server_model` of an `orm.Spawner`): `row` is `None` for a
-/// default server with no record yet, which JupyterHub would have created on first sight.
+/// The model of a server (JupyterHub's `server_model`), its `pending`, `ready` and `stopped`
+/// from the recorded state: `row` is `None` for a default server with no record yet, which
+/// JupyterHub would have created on first sight.
 /// `state` appears only with `admin:server_state` on the server.
-pub fn stopped_server_model(
+pub fn server_model(
     identity: &Identity,
     urls: Urls<'_>,
     user: &UserName,
@@ -123,15 +152,23 @@ pub fn stopped_server_model(
 ) -> Value {
     let time =
         |t: Option<chrono::DateTime<chrono::Utc>>| t.map_or(Value::Null, |t| json!(iso8601(&t)));
+    let (pending, ready, stopped) = match row.map(|r| r.state) {
+        Some(ServerState::Queued | ServerState::Starting | ServerState::Waiting) => {
+            (json!("spawn"), false, false)
+        }
+        Some(ServerState::Running) => (Value::Null, true, false),
+        Some(ServerState::Stopping) => (json!("stop"), false, false),
+        _ => (Value::Null, false, true),
+    };
     let mut model = json!({
         "name": name,
         "display_name": row.map_or("", |r| r.display_name.as_str()),
         "full_name": format!("{}/{name}", user.as_str()),
         "last_activity": time(row.and_then(|r| r.last_activity)),
         "started": time(row.and_then(|r| r.started)),
-        "pending": null,
-        "ready": false,
-        "stopped": true,
+        "pending": pending,
+        "ready": ready,
+        "stopped": stopped,
         "url": urls.server_url(user.as_str(), name),
         "user_options": row.map_or_else(|| json!({}), |r| r.user_options.clone()),
         "progress_url": urls.progress_url(user.as_str(), name),

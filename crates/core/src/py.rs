@@ -84,6 +84,19 @@ pub fn url_escape_path(value: &str) -> String {
     out
 }
 
+/// Python's `urllib.parse.quote(value)` (safe `/`), which JupyterHub uses for OAuth client ids.
+pub fn quote(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"_.-~/".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

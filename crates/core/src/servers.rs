@@ -1,36 +1,49 @@
 //! Starting and stopping servers (`/users/{name}/server`, `/users/{name}/servers/{server}`):
-//! JupyterHub's checks, in its order, in front of the spawner this build does not have yet.
+//! JupyterHub's checks, in its order, then the spawn lifecycle (`spawn/lifecycle.rs`).
 
-use ganymede_db::{ServerRow, ServerState, UserRow};
+use std::sync::Arc;
+
+use ganymede_db::{Pagination, ServerRow, ServerSpec, ServerState, UserRow};
 use ganymede_types::scope::{BuiltinScope, Resource, ScopeName};
 use ganymede_types::{FullServerName, ServerName, UserName};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::error::CoreError;
 use crate::hub::Hub;
 use crate::identity::Identity;
 use crate::py::repr_str;
+use crate::spawn::lifecycle::log_name;
+use crate::spawn::{StartOutcome, StopOutcome};
 use crate::users::{not_found, user_resource};
 use crate::users_edit::{json_body, truthy};
 
-/// What starting a server answers until the spawner exists.
+/// What starting a server answers when the hub has no spawner (the API tests' hub).
 ///
 /// 501 rather than 503: a 503 promises the condition is temporary, and retrying clients
 /// (urllib3 honours 503 with `Retry-After`, JupyterLab offers "Restart") would loop; 501 says
 /// plainly that this hub cannot spawn, and JupyterHub clients treat any 5xx from a start as a
 /// failed spawn and show the message.
-pub const NO_SPAWNER: &str =
-    "No spawner is configured in this build: server start/stop arrives with the spawner (issue 4)";
+pub const NO_SPAWNER: &str = "No spawner is configured: this hub cannot start servers";
 
 fn bad(message: impl Into<String>) -> CoreError {
     CoreError::BadRequest(message.into())
 }
 
-/// How `DELETE` on a server ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StopOutcome {
-    /// The server was not running (204), as JupyterHub answers for a stopped server.
-    Stopped,
+/// What the progress stream of a server sends.
+#[derive(Debug)]
+pub enum Progress {
+    /// The events of the spawn in flight (or just finished), as they come.
+    Events(crate::spawn::ProgressEvents),
+    /// One event and the end: the server is ready, or its last start failed.
+    Once(Value),
+}
+
+/// The body of a start request: `display_name` and `user_options` (JupyterHub 6's
+/// `get_server_json_body`: a body with neither key is the options themselves).
+#[derive(Debug, Default)]
+struct ServerRequest {
+    display_name: Option<String>,
+    user_options: Option<Value>,
 }
 
 impl Hub {
@@ -60,50 +73,119 @@ impl Hub {
         Ok(self.db.get_server(user.id, server).await?)
     }
 
-    /// JupyterHub's `_check_named_server_request`, without the per-user limit (no named server
-    /// can be created before the spawner exists).
+    /// JupyterHub's `_check_named_server_request`: named servers enabled, a valid new name,
+    /// and the per-user limit.
     async fn check_named_server(&self, user: &UserRow, server: &str) -> Result<(), CoreError> {
         if !self.settings().allow_named_servers {
             return Err(bad("Named servers are not enabled."));
         }
-        if self.named_server(user, server).await?.is_none() {
-            let slug = ServerName::new(server).is_ok_and(|s| s.is_safe_slug());
-            if !slug {
-                return Err(bad(format!("Invalid server_name: {}", repr_str(server))));
+        if self.named_server(user, server).await?.is_some() {
+            return Ok(());
+        }
+        let slug = ServerName::new(server).is_ok_and(|s| s.is_safe_slug());
+        if !slug {
+            return Err(bad(format!("Invalid server_name: {}", repr_str(server))));
+        }
+        let limit = self
+            .spawning
+            .as_ref()
+            .map_or(0, |s| s.settings.named_server_limit_per_user);
+        if limit > 0 {
+            let servers = self.db.list_servers(user.id, Pagination::new(0, 1)).await?;
+            let default = self.named_server(user, "").await?.is_some();
+            let named = servers.total.saturating_sub(u64::from(default));
+            if named >= u64::from(limit) {
+                return Err(bad(format!(
+                    "User {} already has the maximum of {limit} named servers.  One must be deleted before a new server can be created",
+                    user.name
+                )));
             }
         }
         Ok(())
     }
 
-    /// `POST /users/{name}/server` and `/users/{name}/servers/{server}` (start:servers).
-    ///
-    /// Validates the request as JupyterHub does, then fails with 501 [`NO_SPAWNER`].
+    /// `POST /users/{name}/server` and `/users/{name}/servers/{server}` (start:servers),
+    /// waiting up to `slow_spawn_timeout` for the server.
     pub async fn start_server(
-        &self,
+        self: &Arc<Self>,
         identity: &Identity,
         name: &str,
         server: &str,
         body: &str,
-    ) -> Result<(), CoreError> {
+    ) -> Result<StartOutcome, CoreError> {
+        self.start_server_waiting(identity, name, server, body, None)
+            .await
+    }
+
+    /// The same, waiting at most `wait` (the spawn page shows progress after a second).
+    pub async fn start_server_waiting(
+        self: &Arc<Self>,
+        identity: &Identity,
+        name: &str,
+        server: &str,
+        body: &str,
+        wait: Option<std::time::Duration>,
+    ) -> Result<StartOutcome, CoreError> {
         let (_, row) = self
             .server_user(identity, name, server, BuiltinScope::StartServers)
             .await?;
-        check_server_request(json_body(body)?.as_ref())?;
+        let request = server_request(json_body(body)?.as_ref())?;
         if !server.is_empty() {
             self.check_named_server(&row, server).await?;
         }
-        tracing::warn!(user = %row.name, server, "server start refused: no spawner in this build");
-        Err(CoreError::NotImplemented(NO_SPAWNER.to_owned()))
+        let spawning = Arc::clone(self.spawning()?);
+        let log = log_name(&row.name, server);
+        let existing = self.named_server(&row, server).await?;
+        if let Some(existing) = &existing {
+            match existing.state {
+                ServerState::Queued | ServerState::Starting | ServerState::Waiting => {
+                    return Ok(StartOutcome::Pending);
+                }
+                ServerState::Stopping => return Err(bad(format!("{log} is pending stop"))),
+                ServerState::Running => {
+                    if matches!(
+                        spawning.spawner.poll(&existing.spawner_state).await,
+                        Ok(ganymede_spawn::PollStatus::Running)
+                    ) {
+                        return Err(bad(format!("{log} is already running")));
+                    }
+                    self.finish_stop(&row, existing.clone(), "the server's process exited")
+                        .await;
+                }
+                ServerState::Stopped | ServerState::Failed => {}
+            }
+        }
+        let display_name = match (&request.display_name, &existing) {
+            (Some(d), _) if !d.is_empty() => d.clone(),
+            (_, Some(existing)) => existing.display_name.clone(),
+            _ => server.to_owned(),
+        };
+        let user_options = request
+            .user_options
+            .or_else(|| existing.as_ref().map(|e| e.user_options.clone()))
+            .unwrap_or_else(|| json!({}));
+        let record = self
+            .db
+            .upsert_server(
+                row.id,
+                &ServerSpec {
+                    name: server.to_owned(),
+                    display_name,
+                    base_url: crate::model::Urls {
+                        base_url: &self.settings().base_url,
+                    }
+                    .server_url(&row.name, server),
+                    user_options,
+                },
+            )
+            .await?;
+        self.launch_server(&row, record, wait).await
     }
 
     /// `DELETE /users/{name}/server` and `/users/{name}/servers/{server}` (delete:servers),
     /// with `{"remove": true}` deleting a named server's record.
-    ///
-    /// Nothing runs without a spawner, so this is JupyterHub's answer for a server that is not
-    /// running: 204. A record in a running state (left by another hub on this database) cannot
-    /// be stopped here: 501.
     pub async fn stop_server(
-        &self,
+        self: &Arc<Self>,
         identity: &Identity,
         name: &str,
         server: &str,
@@ -130,40 +212,98 @@ impl Hub {
         } else if remove {
             return Err(bad("Cannot delete the default server"));
         }
-        if let Some(record) = &record
-            && !matches!(record.state, ServerState::Stopped | ServerState::Failed)
-        {
-            return Err(CoreError::NotImplemented(NO_SPAWNER.to_owned()));
+        let log = log_name(&row.name, server);
+        let mut outcome = StopOutcome::Stopped;
+        if let Some(record) = &record {
+            match record.state {
+                ServerState::Stopped | ServerState::Failed => {}
+                ServerState::Stopping => return Ok(StopOutcome::Pending),
+                ServerState::Queued | ServerState::Starting | ServerState::Waiting => {
+                    return Err(bad(format!(
+                        "{log} is pending spawn, try again when it has started"
+                    )));
+                }
+                ServerState::Running => {
+                    outcome = self.halt_server(&row, record.clone()).await?;
+                }
+            }
         }
-        if remove && let Some(record) = record {
+        if remove
+            && outcome == StopOutcome::Stopped
+            && let Some(record) = record
+        {
             self.db.delete_server(record.id).await?;
             tracing::info!(user = %row.name, server, by = identity.name(), "deleted server");
         }
-        Ok(StopOutcome::Stopped)
+        Ok(outcome)
     }
 
     /// `GET /users/{name}/server/progress` and `/users/{name}/servers/{server}/progress`
-    /// (read:servers): with no spawn ever pending, JupyterHub's answer for a server that is not
-    /// starting, 400 "<user>[:<server>] is not starting...".
+    /// (read:servers).
     pub async fn server_progress(
         &self,
         identity: &Identity,
         name: &str,
         server: &str,
-    ) -> Result<(), CoreError> {
+    ) -> Result<Progress, CoreError> {
         let (user, row) = self
             .server_user(identity, name, server, BuiltinScope::ReadServers)
             .await?;
-        if !server.is_empty() && self.named_server(&row, server).await?.is_none() {
+        let record = self.named_server(&row, server).await?;
+        if !server.is_empty() && record.is_none() {
             return Err(not_found());
         }
-        let log_name = if server.is_empty() {
-            user.as_str().to_owned()
-        } else {
-            format!("{}:{server}", user.as_str())
+        let log = log_name(user.as_str(), server);
+        let Some(record) = record else {
+            return Err(bad(format!("{log} is not starting...")));
         };
-        Err(bad(format!("{log_name} is not starting...")))
+        match record.state {
+            ServerState::Running => {
+                let url = record.base_url.clone();
+                let escaped = crate::model::html_escape(&url);
+                Ok(Progress::Once(json!({
+                    "progress": 100, "ready": true, "message": format!("Server ready at {url}"),
+                    "html_message": format!("Server ready at <a href=\"{escaped}\">{escaped}</a>"),
+                    "url": url,
+                })))
+            }
+            ServerState::Queued | ServerState::Starting | ServerState::Waiting => self
+                .progress_events(record.id)
+                .map(Progress::Events)
+                .ok_or_else(|| bad(format!("{log} is not starting..."))),
+            ServerState::Failed => Ok(Progress::Once(
+                self.last_progress(record.id)
+                    .filter(crate::spawn::is_terminal)
+                    .unwrap_or_else(
+                        || json!({"progress": 100, "failed": true, "message": "Spawn failed"}),
+                    ),
+            )),
+            ServerState::Stopped | ServerState::Stopping => {
+                Err(bad(format!("{log} is not starting...")))
+            }
+        }
     }
+}
+
+/// JupyterHub's `get_server_json_body`.
+fn server_request(body: Option<&Value>) -> Result<ServerRequest, CoreError> {
+    check_server_request(body)?;
+    let Some(Value::Object(body)) = body.filter(|b| truthy(Some(b))) else {
+        return Ok(ServerRequest::default());
+    };
+    if body.contains_key("display_name") || body.contains_key("user_options") {
+        return Ok(ServerRequest {
+            display_name: body
+                .get("display_name")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            user_options: body.get("user_options").filter(|o| o.is_object()).cloned(),
+        });
+    }
+    Ok(ServerRequest {
+        display_name: None,
+        user_options: Some(Value::Object(body.clone())),
+    })
 }
 
 /// JupyterHub's `get_server_json_body` checks.

@@ -392,7 +392,7 @@ fn string_list(value: Option<&Value>, key: &str) -> Result<Option<Vec<String>>, 
 }
 
 /// A new token: 32 hex digits from 16 random bytes, like JupyterHub's `uuid4().hex`.
-fn new_token() -> String {
+pub(crate) fn new_token() -> String {
     let mut bytes = [0u8; 16];
     rand::fill(&mut bytes);
     hex::encode(bytes)

@@ -1,8 +1,11 @@
 //! Users: list, read, create, delete, with JupyterHub's scope checks.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
-use ganymede_db::{DbError, Page, Pagination, UserQuery, UserRow, UserSort, UserState};
+use ganymede_db::{
+    DbError, Page, Pagination, ServerRow, ServerState, UserId, UserQuery, UserRow, UserSort,
+    UserState,
+};
 use ganymede_types::scope::{BuiltinScope, Grant, Resource, ResourceKind, ScopeName};
 use ganymede_types::{FullServerName, GroupName, ServerName, UserName};
 use serde_json::Value;
@@ -10,7 +13,7 @@ use serde_json::Value;
 use crate::error::CoreError;
 use crate::hub::Hub;
 use crate::identity::{Identity, Principal};
-use crate::model::{Urls, UserExtras, stopped_server_model, user_model};
+use crate::model::{Urls, UserExtras, server_model, user_model};
 
 /// `GET /users` parameters, already validated by the web layer.
 #[derive(Debug, Clone, Default)]
@@ -67,6 +70,7 @@ impl Hub {
         identity: &Identity,
         row: &UserRow,
         include_stopped_servers: bool,
+        active: Option<Vec<ServerRow>>,
     ) -> Result<UserExtras, CoreError> {
         let resource = UserName::new(row.name.as_str()).ok().map(Resource::User);
         let wants = |scope: BuiltinScope| identity.allows(scope, resource.as_ref());
@@ -88,24 +92,22 @@ impl Hub {
             );
             extras.roles = roles.into_iter().collect();
         }
-        // No server runs before the spawner exists, so only the stopped ones can be listed.
-        if include_stopped_servers && let Ok(user) = UserName::new(row.name.as_str()) {
-            extras.servers = self.stopped_servers(identity, &user, row).await?;
+        if let Ok(user) = UserName::new(row.name.as_str()) {
+            let rows = match (include_stopped_servers, active) {
+                (true, _) => self.all_servers(row).await?,
+                (false, Some(active)) => active,
+                (false, None) => {
+                    let mut rows = self.all_servers(row).await?;
+                    rows.retain(|r| !matches!(r.state, ServerState::Stopped | ServerState::Failed));
+                    rows
+                }
+            };
+            extras.servers = self.server_models(identity, &user, &rows, include_stopped_servers);
         }
         Ok(extras)
     }
 
-    /// Every server of the user the caller may read, as stopped-server models; the default
-    /// server is always there, as JupyterHub creates its record with the user.
-    async fn stopped_servers(
-        &self,
-        identity: &Identity,
-        user: &UserName,
-        row: &UserRow,
-    ) -> Result<serde_json::Map<String, Value>, CoreError> {
-        let urls = Urls {
-            base_url: &self.settings().base_url,
-        };
+    async fn all_servers(&self, row: &UserRow) -> Result<Vec<ServerRow>, CoreError> {
         let mut rows = Vec::new();
         loop {
             let page = self
@@ -119,9 +121,24 @@ impl Hub {
                 break;
             }
         }
+        Ok(rows)
+    }
+
+    /// The models of `rows` the caller may read, by name; with `include_stopped`, the default
+    /// server is always there, as JupyterHub creates its record with the user.
+    fn server_models(
+        &self,
+        identity: &Identity,
+        user: &UserName,
+        rows: &[ServerRow],
+        include_stopped: bool,
+    ) -> serde_json::Map<String, Value> {
+        let urls = Urls {
+            base_url: &self.settings().base_url,
+        };
         let mut servers = serde_json::Map::new();
         let default = rows.iter().any(|r| r.name.is_empty());
-        let names = (!default)
+        let names = (include_stopped && !default)
             .then_some(None)
             .into_iter()
             .chain(rows.iter().map(Some));
@@ -134,11 +151,11 @@ impl Hub {
             if identity.allows(BuiltinScope::ReadServers, Some(&resource)) {
                 servers.insert(
                     name.to_owned(),
-                    stopped_server_model(identity, urls, user, name, server),
+                    server_model(identity, urls, user, name, server),
                 );
             }
         }
-        Ok(servers)
+        servers
     }
 
     pub(crate) async fn model(
@@ -147,7 +164,9 @@ impl Hub {
         row: &UserRow,
         include_stopped_servers: bool,
     ) -> Result<Value, CoreError> {
-        let extras = self.extras(identity, row, include_stopped_servers).await?;
+        let extras = self
+            .extras(identity, row, include_stopped_servers, None)
+            .await?;
         Ok(user_model(identity, row, &extras))
     }
 
@@ -204,12 +223,22 @@ impl Hub {
                 .await?
             }
         };
+        // One query for the active servers of the whole page.
+        let mut active: HashMap<UserId, Vec<ServerRow>> = HashMap::new();
+        if !query.include_stopped_servers {
+            let ids: Vec<UserId> = page.items.iter().map(|r| r.id).collect();
+            for server in self.db.active_servers_of(&ids).await? {
+                active.entry(server.user_id).or_default().push(server);
+            }
+        }
         let mut models = Vec::with_capacity(page.items.len());
         for row in &page.items {
-            models.push(
-                self.model(identity, row, query.include_stopped_servers)
-                    .await?,
-            );
+            let servers = (!query.include_stopped_servers)
+                .then(|| active.remove(&row.id).unwrap_or_default());
+            let extras = self
+                .extras(identity, row, query.include_stopped_servers, servers)
+                .await?;
+            models.push(user_model(identity, row, &extras));
         }
         Ok((models, page.total))
     }
@@ -283,7 +312,7 @@ impl Hub {
         identity.check(&any_of, Some(&resource))?;
         let row = self.existing_user(&user).await?;
         let mut extras = self
-            .extras(&identity, &row, include_stopped_servers)
+            .extras(&identity, &row, include_stopped_servers, None)
             .await?;
         if identity.allows(BuiltinScope::AdminAuthState, Some(&resource)) {
             extras.auth_state = self.auth_state(&row).await?;

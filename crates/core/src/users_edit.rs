@@ -181,7 +181,7 @@ impl Hub {
         let row = self.existing_user(&current).await?;
         let resource = Resource::User(current.clone());
         let identity = self.with_groups(identity, &current).await?;
-        let mut extras = self.extras(&identity, &row, false).await?;
+        let mut extras = self.extras(&identity, &row, false, None).await?;
         // JupyterHub adds auth_state to this answer unconditionally; `admin:users` implies
         // `admin:auth_state`, so checking the scope changes nothing for a caller who got here
         // and keeps the rule "the key only with the scope" in one form everywhere.

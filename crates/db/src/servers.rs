@@ -289,6 +289,39 @@ impl Db {
         Ok(Page::new(items, total, page))
     }
 
+    /// Up to `limit` servers of any user that are not stopped or failed, with ids above
+    /// `after` in id order (keyset paging, so a restart with many servers never scans twice).
+    pub async fn list_active_servers(&self, after: ServerId, limit: u32) -> Result<Vec<ServerRow>> {
+        let rows = self
+            .q(select_servers!(
+                "WHERE state IN ('queued', 'starting', 'waiting', 'running', 'stopping') AND id > ? ORDER BY id LIMIT ?"
+            ))
+            .bind(after.0)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(server_row).collect()
+    }
+
+    /// The servers of these users that are not stopped or failed (one query for a page of
+    /// user models).
+    pub async fn active_servers_of(&self, users: &[UserId]) -> Result<Vec<ServerRow>> {
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = vec!["?"; users.len()].join(", ");
+        let sql = format!(
+            "{} WHERE state IN ('queued', 'starting', 'waiting', 'running', 'stopping') AND user_id IN ({marks}) ORDER BY user_id, name",
+            select_servers!("").trim_end()
+        );
+        let mut query = self.q_owned(sql);
+        for user in users {
+            query = query.bind(user.0);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(server_row).collect()
+    }
+
     /// One page of a server's state transitions, oldest first.
     pub async fn server_events(
         &self,

@@ -2,6 +2,7 @@
 
 mod authorizations;
 mod groups;
+mod oauth;
 mod servers;
 mod services;
 mod shares;
@@ -36,6 +37,7 @@ pub(crate) fn routes() -> Router<Arc<Hub>> {
         .merge(authorizations::routes())
         .merge(services::routes())
         .merge(shares::routes())
+        .merge(oauth::routes())
         .fallback(not_found)
 }
 

@@ -16,11 +16,12 @@ pub(crate) struct Caller(pub(crate) Identity);
 
 /// The token in `Authorization`, matched like JupyterHub's `(?:token|bearer)\s+(.+)`.
 pub(crate) fn bearer_token(parts: &Parts) -> Option<&str> {
-    let header = parts
-        .headers
-        .get(http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
+    bearer_token_in(&parts.headers)
+}
+
+/// [`bearer_token`] from bare headers.
+pub(crate) fn bearer_token_in(headers: &http::HeaderMap) -> Option<&str> {
+    let header = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, rest) = header.trim_start().split_once(char::is_whitespace)?;
     let token = rest.trim();
     let known = scheme.eq_ignore_ascii_case("token") || scheme.eq_ignore_ascii_case("bearer");

@@ -8,6 +8,7 @@
 mod api;
 mod auth;
 mod error;
+mod event_stream;
 mod pages;
 mod session;
 

@@ -234,6 +234,22 @@ impl SessionCookies {
         signed
     }
 
+    /// The browser's session id, set now if it has none (OAuth codes and tokens carry it, so
+    /// logout can revoke them).
+    pub(crate) fn ensure_session_id(
+        &mut self,
+        session: &mut BrowserSession,
+        base_url: &str,
+    ) -> String {
+        if let Some(id) = &session.session_id {
+            return id.clone();
+        }
+        let id = new_session_id();
+        self.set_session_id(session.policy, &id, base_url);
+        session.session_id = Some(id.clone());
+        id
+    }
+
     fn set_session_id(&mut self, policy: CookiePolicy, id: &str, base_url: &str) {
         self.set
             .push(policy.build(SESSION_COOKIE, id.to_owned(), base_url));

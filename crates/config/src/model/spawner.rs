@@ -32,6 +32,18 @@ pub struct SpawnerSection {
     pub options_form: Option<String>,
     /// Profiles a user picks from before a server starts, each a `[[spawner.profiles]]` table.
     pub profiles: Vec<Profile>,
+    /// IP address single-user servers listen on.
+    pub ip: String,
+    /// Create a missing Unix account (`useradd -m`) when its server starts (JupyterHub's `LocalAuthenticator.create_system_users`).
+    pub create_system_users: bool,
+    /// Seconds a server has to exit after SIGTERM before it gets SIGKILL.
+    pub term_timeout: u64,
+    /// Seconds between checks that running servers are still alive.
+    pub poll_interval: u64,
+    /// Start single-user servers with `JUPYTERHUB_DEBUG=1`.
+    pub debug: bool,
+    /// Scopes a server's OAuth client may grant besides access to the server itself.
+    pub oauth_client_allowed_scopes: Vec<String>,
 }
 
 impl Default for SpawnerSection {
@@ -58,6 +70,12 @@ impl Default for SpawnerSection {
             http_timeout: 30,
             options_form: None,
             profiles: Vec::new(),
+            ip: "127.0.0.1".to_owned(),
+            create_system_users: false,
+            term_timeout: 5,
+            poll_interval: 30,
+            debug: false,
+            oauth_client_allowed_scopes: Vec::new(),
         }
     }
 }

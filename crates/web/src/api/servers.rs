@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use ganymede_core::{Hub, StopOutcome};
+use ganymede_core::{Hub, StartOutcome, StopOutcome};
 use http::{HeaderValue, StatusCode};
 
 use crate::auth::Caller;
@@ -58,18 +58,21 @@ async fn activity(
 }
 
 async fn start(
-    hub: &Hub,
+    hub: &Arc<Hub>,
     caller: Caller,
     name: &str,
     server: &str,
     body: &str,
 ) -> Result<Response, ApiError> {
-    hub.start_server(&caller.0, name, server, body).await?;
-    Ok(plain(StatusCode::CREATED))
+    let hub = Arc::clone(hub);
+    match hub.start_server(&caller.0, name, server, body).await? {
+        StartOutcome::Ready => Ok(plain(StatusCode::CREATED)),
+        StartOutcome::Pending => Ok(plain(StatusCode::ACCEPTED)),
+    }
 }
 
 async fn stop(
-    hub: &Hub,
+    hub: &Arc<Hub>,
     caller: Caller,
     name: &str,
     server: &str,
@@ -77,6 +80,7 @@ async fn stop(
 ) -> Result<Response, ApiError> {
     match hub.stop_server(&caller.0, name, server, body).await? {
         StopOutcome::Stopped => Ok(plain(StatusCode::NO_CONTENT)),
+        StopOutcome::Pending => Ok(plain(StatusCode::ACCEPTED)),
     }
 }
 
@@ -126,8 +130,8 @@ async fn progress_default(
     Caller(identity): Caller,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
-    hub.server_progress(&identity, &name, "").await?;
-    Ok(plain(StatusCode::NO_CONTENT))
+    let progress = hub.server_progress(&identity, &name, "").await?;
+    Ok(crate::event_stream::progress_response(progress))
 }
 
 /// `GET /users/{name}/servers/{server}/progress`.
@@ -136,6 +140,6 @@ async fn progress_named(
     Caller(identity): Caller,
     Path((name, server)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    hub.server_progress(&identity, &name, &server).await?;
-    Ok(plain(StatusCode::NO_CONTENT))
+    let progress = hub.server_progress(&identity, &name, &server).await?;
+    Ok(crate::event_stream::progress_response(progress))
 }

@@ -37,6 +37,16 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../static/admin.js"),
     ),
     (
+        "spawn.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/spawn.js"),
+    ),
+    (
+        "spawn_pending.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/spawn_pending.js"),
+    ),
+    (
         "logo.svg",
         "image/svg+xml",
         include_str!("../../static/logo.svg"),

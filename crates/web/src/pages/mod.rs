@@ -8,7 +8,9 @@
 mod assets;
 mod login;
 mod next_url;
+mod oauth;
 mod panels;
+mod spawn;
 mod templates;
 
 use std::collections::BTreeMap;
@@ -81,6 +83,43 @@ pub fn router(hub: Arc<Hub>, config: SiteConfig) -> Router {
         .route(
             &format!("{hub_prefix}/error/{{code}}"),
             get(panels::error_page),
+        )
+        .route(
+            &format!("{hub_prefix}/api/oauth2/authorize"),
+            get(oauth::authorize_get).post(oauth::authorize_post),
+        )
+        .route(
+            &format!("{hub_prefix}/spawn"),
+            get(spawn::spawn_page).post(spawn::spawn_submit),
+        )
+        .route(
+            &format!("{hub_prefix}/spawn/{{user}}"),
+            get(spawn::spawn_page).post(spawn::spawn_submit),
+        )
+        .route(
+            &format!("{hub_prefix}/spawn/{{user}}/{{server}}"),
+            get(spawn::spawn_page).post(spawn::spawn_submit),
+        )
+        .route(
+            &format!("{hub_prefix}/spawn-pending/{{user}}"),
+            get(spawn::spawn_pending),
+        )
+        .route(
+            &format!("{hub_prefix}/spawn-pending/{{user}}/{{server}}"),
+            get(spawn::spawn_pending),
+        )
+        .route(&format!("{hub_prefix}/user/{{user}}"), get(spawn::user_url))
+        .route(
+            &format!("{hub_prefix}/user/{{user}}/"),
+            get(spawn::user_url),
+        )
+        .route(
+            &format!("{hub_prefix}/user/{{user}}/{{*rest}}"),
+            get(spawn::user_url),
+        )
+        .route(
+            &format!("{hub_prefix}/user-redirect/{{*rest}}"),
+            get(spawn::user_redirect),
         )
         .route(&format!("{hub_prefix}/logo"), get(assets::logo))
         .route(

@@ -20,6 +20,12 @@ const BUILTIN: &[(&str, &str)] = &[
     ("token.html", include_str!("../../templates/token.html")),
     ("admin.html", include_str!("../../templates/admin.html")),
     ("error.html", include_str!("../../templates/error.html")),
+    ("spawn.html", include_str!("../../templates/spawn.html")),
+    (
+        "spawn_pending.html",
+        include_str!("../../templates/spawn_pending.html"),
+    ),
+    ("oauth.html", include_str!("../../templates/oauth.html")),
 ];
 
 /// Why a page could not be rendered; logged, and shown as a plain 500.

@@ -1,0 +1,135 @@
+//! Running single-user servers: the spawn state machine, the queue, progress events, and
+//! finding servers again after a restart.
+//!
+//! The database is the lock: every move of a server is a compare-and-set transition
+//! (`expected` state), so two requests, or two hubs on one database, cannot both start or
+//! stop the same server. In memory are only the queue, the progress lists, and the spawner.
+
+mod env;
+pub(crate) mod lifecycle;
+mod progress;
+mod queue;
+mod restore;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ganymede_spawn::{HttpCheck, Spawner};
+
+pub use env::{access_scopes, client_id};
+pub use lifecycle::{StartOutcome, StopOutcome};
+pub use progress::{ProgressEvents, is_terminal};
+pub use restore::ServerCheck;
+
+use crate::hub::Hub;
+use progress::ProgressBoard;
+use queue::{QueueLimits, SpawnQueue};
+
+/// `[spawner]` and the hub's spawn limits, with JupyterHub's names and defaults.
+#[derive(Debug, Clone)]
+pub struct SpawnSettings {
+    /// `cmd` then `args`.
+    pub argv: Vec<String>,
+    /// Extra variables; `{username}` is expanded.
+    pub environment: BTreeMap<String, String>,
+    /// `notebook_dir` (`JUPYTERHUB_ROOT_DIR`).
+    pub notebook_dir: Option<String>,
+    /// `default_url` (`JUPYTERHUB_DEFAULT_URL`).
+    pub default_url: Option<String>,
+    /// The IP servers listen on.
+    pub ip: String,
+    /// How long `start` may take.
+    pub start_timeout: Duration,
+    /// How long a started server may take to answer HTTP.
+    pub http_timeout: Duration,
+    /// Most servers starting at once (0: no limit).
+    pub concurrent_spawn_limit: u32,
+    /// Most servers active at once (0: no limit).
+    pub active_server_limit: u32,
+    /// Most requests waiting in the queue (0: no limit).
+    pub spawn_queue_limit: u32,
+    /// Most named servers per user (0: no limit).
+    pub named_server_limit_per_user: u32,
+    /// The hub's API as servers reach it (`JUPYTERHUB_API_URL`).
+    pub hub_api_url: String,
+    /// Where each server's output is written.
+    pub log_dir: PathBuf,
+    /// `JUPYTERHUB_DEBUG`.
+    pub debug: bool,
+    /// Scopes a server's OAuth client may ask for besides access to the server.
+    pub oauth_client_allowed_scopes: Vec<String>,
+    /// How long `POST .../server` waits before answering 202.
+    pub slow_spawn_timeout: Duration,
+    /// How long `DELETE .../server` waits before answering 202.
+    pub slow_stop_timeout: Duration,
+}
+
+impl Default for SpawnSettings {
+    fn default() -> Self {
+        Self {
+            argv: vec!["jupyterhub-singleuser".to_owned()],
+            environment: BTreeMap::new(),
+            notebook_dir: None,
+            default_url: None,
+            ip: "127.0.0.1".to_owned(),
+            start_timeout: Duration::from_secs(60),
+            http_timeout: Duration::from_secs(30),
+            concurrent_spawn_limit: 100,
+            active_server_limit: 0,
+            spawn_queue_limit: 0,
+            named_server_limit_per_user: 0,
+            hub_api_url: "http://127.0.0.1:8081/hub/api".to_owned(),
+            log_dir: PathBuf::from("server-logs"),
+            debug: false,
+            oauth_client_allowed_scopes: Vec::new(),
+            slow_spawn_timeout: Duration::from_secs(10),
+            slow_stop_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What the hub holds to run servers.
+#[derive(Debug)]
+pub(crate) struct Spawning {
+    pub(crate) spawner: Arc<dyn Spawner>,
+    pub(crate) settings: SpawnSettings,
+    pub(crate) queue: SpawnQueue,
+    pub(crate) progress: ProgressBoard,
+    pub(crate) http: HttpCheck,
+}
+
+/// The readiness client could not be built (no TLS roots, say).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the HTTP client for readiness checks: {0}")]
+pub struct SpawnSetupError(String);
+
+impl Hub {
+    /// The hub, starting servers with `spawner`.
+    pub fn with_spawner(
+        mut self,
+        spawner: Arc<dyn Spawner>,
+        settings: SpawnSettings,
+    ) -> Result<Self, SpawnSetupError> {
+        let http = HttpCheck::new().map_err(|e| SpawnSetupError(e.to_string()))?;
+        let limit = |n: u32| n as usize;
+        self.spawning = Some(Arc::new(Spawning {
+            spawner,
+            queue: SpawnQueue::new(QueueLimits {
+                concurrent: limit(settings.concurrent_spawn_limit),
+                active: limit(settings.active_server_limit),
+                waiting: limit(settings.spawn_queue_limit),
+            }),
+            settings,
+            progress: ProgressBoard::default(),
+            http,
+        }));
+        Ok(self)
+    }
+
+    /// How many spawns wait in the queue and how many are starting.
+    pub fn spawn_queue_lengths(&self) -> (usize, usize) {
+        self.spawning.as_ref().map_or((0, 0), |s| s.queue.lengths())
+    }
+}

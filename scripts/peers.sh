@@ -2,7 +2,8 @@
 # Install the real peers Ganymede is tested against (idempotent):
 #   * a Python venv (Debian's /usr/bin/python3, world-readable) with JupyterHub,
 #     JupyterLab, pytest, requests, websocket-client -- the e2e test runner and hub;
-#   * configurable-http-proxy (npm, exact version) -- the reference proxy.
+#   * configurable-http-proxy (npm, exact version) -- the reference proxy;
+#   * Debian's chromium and playwright-core (npm, exact version) -- the browser tests.
 #
 #   bash scripts/peers.sh          install what is missing, print KEY=VALUE facts
 #   bash scripts/peers.sh reset    delete the peers directory
@@ -16,6 +17,8 @@ DIR="${GANYMEDE_PEERS_DIR:-/var/cache/ganymede-peers}"
 VENV="$DIR/venv"
 NODE_DIR="$DIR/node"
 CHP_VERSION=5.3.0
+PLAYWRIGHT_VERSION=1.64.1
+CHROMIUM_BIN=/usr/bin/chromium
 JUPYTERHUB_VERSION=6.1.1
 # Pinned to what resolved on 2026-11 (Debian 12, Python 3.11.2).
 PY_REQS=(
@@ -93,6 +96,30 @@ install_chp() {
   chmod -R a+rX "$NODE_DIR"
 }
 
+install_chromium() {
+  [ -x "$CHROMIUM_BIN" ] && return 0
+  apt_install chromium
+  [ -x "$CHROMIUM_BIN" ] || die "chromium installed but $CHROMIUM_BIN is missing"
+}
+
+# playwright-core drives the system chromium; it downloads no browser of its own.
+install_playwright() {
+  local pkg="$NODE_DIR/node_modules/playwright-core/package.json"
+  if [ -f "$pkg" ] && grep -q "\"version\": \"$PLAYWRIGHT_VERSION\"" "$pkg"; then
+    return 0
+  fi
+  log "npm install playwright-core@$PLAYWRIGHT_VERSION into $NODE_DIR"
+  mkdir -p "$NODE_DIR"
+  [ -f "$NODE_DIR/package.json" ] || echo '{"name": "ganymede-peers", "private": true}' >"$NODE_DIR/package.json"
+  if ! (cd "$NODE_DIR" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --save-exact --no-audit --no-fund \
+          --loglevel=error "playwright-core@$PLAYWRIGHT_VERSION") >"$DIR/npm-playwright.log" 2>&1; then
+    tail -30 "$DIR/npm-playwright.log" >&2
+    die "npm install failed (log: $DIR/npm-playwright.log)"
+  fi
+  grep -q "\"version\": \"$PLAYWRIGHT_VERSION\"" "$pkg" || die "wrong playwright-core version installed"
+  chmod -R a+rX "$NODE_DIR"
+}
+
 case "${1:-install}" in
   install) ;;
   reset) rm -rf "$DIR"; exit 0 ;;
@@ -103,6 +130,8 @@ mkdir -p "$DIR"
 chmod 755 "$DIR"
 install_venv
 install_chp
+install_chromium
+install_playwright
 
 cat <<EOF | tee "$DIR/env.tmp"
 PEERS_DIR=$DIR
@@ -110,6 +139,9 @@ PEERS_VENV=$VENV
 PEERS_PYTHON=$VENV/bin/python
 CHP_BIN=$NODE_DIR/node_modules/.bin/configurable-http-proxy
 CHP_VERSION=$CHP_VERSION
+CHROMIUM_BIN=$CHROMIUM_BIN
+PLAYWRIGHT_NODE_PATH=$NODE_DIR/node_modules
+PLAYWRIGHT_VERSION=$PLAYWRIGHT_VERSION
 JUPYTERHUB_VERSION=$JUPYTERHUB_VERSION
 EOF
 mv "$DIR/env.tmp" "$DIR/env"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls this): lints, Rust tests, and the
-# end-to-end tests against real JupyterHub 6.1.1, JupyterLab and configurable-http-proxy 5.3.0.
+# end-to-end tests against real JupyterHub 6.1.1, JupyterLab and configurable-http-proxy 5.3.0,
+# and the hub's pages in headless Chromium.
 # It installs what it needs on a fresh machine (Debian packages, the Python venv, npm packages).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +9,7 @@ root=$(pwd)
 
 step() { printf '\n=== %s\n' "$*" >&2; }
 
-step "peers: JupyterHub venv and configurable-http-proxy"
+step "peers: JupyterHub venv, configurable-http-proxy, chromium and playwright-core"
 eval "$(bash scripts/peers.sh)"
 export PEERS_VENV
 
@@ -34,3 +35,7 @@ step "end-to-end tests (real JupyterHub, JupyterLab, CHP) with ganymede as the p
 export PROXY_CMD="$root/target/debug/ganymede proxy"
 export CHP_BIN PEERS_VENV
 "$PEERS_VENV/bin/pytest" tests/e2e -q -p no:cacheprovider
+
+step "browser tests: the hub's pages in headless Chromium against ganymede serve"
+GANYMEDE_BIN="$root/target/debug/ganymede" CHROMIUM_BIN="$CHROMIUM_BIN" NODE_PATH="$PLAYWRIGHT_NODE_PATH" \
+  node --test tests/browser/

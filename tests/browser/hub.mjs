@@ -21,6 +21,7 @@ const START_TIMEOUT_MS = 20_000;
 const LOG_TAIL_LINES = 40;
 
 export const GANYMEDE_BIN = process.env.GANYMEDE_BIN || path.join(ROOT, "target/debug/ganymede");
+export const PEERS_VENV = process.env.PEERS_VENV || peersFact("PEERS_VENV") || "/var/cache/ganymede-peers/venv";
 export const CHROMIUM_BIN = process.env.CHROMIUM_BIN || peersFact("CHROMIUM_BIN") || "/usr/bin/chromium";
 export const ADMIN = "admin";
 export const USER = "alice";
@@ -61,7 +62,7 @@ export async function launchBrowser() {
  * shared-password authenticator, ADMIN as an admin and USER as an allowed user. Resolves once
  * the hub answers `/hub/api/` through its proxy.
  */
-export async function startHub() {
+export async function startHub(extraSettings = []) {
   if (!existsSync(GANYMEDE_BIN)) throw new Error(`GANYMEDE_BIN=${GANYMEDE_BIN} does not exist: build it (cargo build)`);
   const dir = mkdtempSync(path.join(tmpdir(), "ganymede-browser-"));
   const env = { ...process.env };
@@ -77,6 +78,7 @@ export async function startHub() {
     `authenticator.allowed_users=["${USER}"]`,
     `authenticator.shared_password.user_password=${USER_PASSWORD}`,
     `authenticator.shared_password.admin_password=${ADMIN_PASSWORD}`,
+    ...extraSettings,
   ];
   const child = spawn(GANYMEDE_BIN, ["serve", ...settings.flatMap((s) => ["--set", s])], {
     cwd: dir,
@@ -142,10 +144,10 @@ function sleep(ms) {
  * Runs `body({ hub, page, context })` with a fresh hub and browser context; on failure adds
  * the page's URL, a screenshot's path and the hub's log tail to the error.
  */
-export async function withHub(browser, name, body) {
-  const hub = await startHub();
+export async function withHub(browser, name, body, extraSettings = [], timeoutMs = 10_000) {
+  const hub = await startHub(extraSettings);
   const context = await browser.newContext({ baseURL: hub.url });
-  context.setDefaultTimeout(10_000);
+  context.setDefaultTimeout(timeoutMs);
   const page = await context.newPage();
   const consoleErrors = [];
   page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the real peers Ganymede is tested against (idempotent):
 #   * a Python venv (Debian's /usr/bin/python3, world-readable) with JupyterHub,
-#     JupyterLab, pytest, requests, websocket-client -- the e2e test runner and hub;
+#     JupyterLab, pytest, requests, websocket-client, jupyterhub-idle-culler -- the e2e
+#     test runner, the hub and the culler;
 #   * configurable-http-proxy (npm, exact version) -- the reference proxy;
 #   * Debian's chromium and playwright-core (npm, exact version) -- the browser tests.
 #
@@ -27,6 +28,7 @@ PY_REQS=(
   "pytest==9.2.0"
   "requests==2.34.2"
   "websocket-client==1.9.2"
+  "jupyterhub-idle-culler==2.0.0"
 )
 
 log() { echo "[peers] $*" >&2; }
@@ -68,7 +70,7 @@ install_venv() {
     rm -rf "$VENV"
     die "pip install failed (log: $DIR/pip.log)"
   fi
-  "$VENV/bin/python" -c "import jupyterhub, jupyterlab, pytest, requests, websocket, sys; \
+  "$VENV/bin/python" -c "import jupyterhub, jupyterhub_idle_culler, jupyterlab, pytest, requests, websocket, sys; \
 sys.exit(jupyterhub.__version__ != '$JUPYTERHUB_VERSION')" || die "venv check failed"
   chmod -R a+rX "$VENV"
   echo "$want" >"$stamp"

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ganymede_spawn::{HttpCheck, Spawner};
+use ganymede_spawn::{HttpCheck, PortPicker, Spawner};
 
 pub use env::{access_scopes, client_id};
 pub use lifecycle::{StartOutcome, StopOutcome};
@@ -98,6 +98,7 @@ pub(crate) struct Spawning {
     pub(crate) queue: SpawnQueue,
     pub(crate) progress: ProgressBoard,
     pub(crate) http: HttpCheck,
+    pub(crate) ports: PortPicker,
 }
 
 /// The readiness client could not be built (no TLS roots, say).
@@ -124,6 +125,7 @@ impl Hub {
             settings,
             progress: ProgressBoard::default(),
             http,
+            ports: PortPicker::default(),
         }));
         Ok(self)
     }

@@ -12,6 +12,7 @@ mod error;
 mod http_check;
 mod local;
 mod log_tail;
+mod ports;
 mod proc_stat;
 mod unix_user;
 
@@ -22,6 +23,7 @@ pub use error::SpawnError;
 pub use http_check::{HttpCheck, Probe, wait_for_http};
 pub use local::{LocalProcess, LocalProcessOptions};
 pub use log_tail::tail_lines;
+pub use ports::PortPicker;
 pub use unix_user::{UnixUser, free_port};
 
 /// What a spawner keeps about a running server, stored by the hub as JSON.

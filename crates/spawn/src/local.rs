@@ -114,7 +114,11 @@ impl LocalProcess {
         }
         match UnixUser::lookup(name)? {
             Some(user) => Ok(user),
-            None if self.options.create_system_users => UnixUser::create(name).await,
+            // Two starts may race to create the account: the loser finds it made.
+            None if self.options.create_system_users => match UnixUser::create(name).await {
+                Ok(user) => Ok(user),
+                Err(error) => UnixUser::lookup(name)?.ok_or(error),
+            },
             None => Err(SpawnError::NoSuchUser {
                 name: name.to_owned(),
             }),

@@ -8,7 +8,7 @@ use ganymede_db::{
     DbError, NewOAuthClient, NewToken, ServerId, ServerRow, ServerState, TokenOwner, Transition,
     UserRow,
 };
-use ganymede_spawn::{PollStatus, SpawnRequest, SpawnerState, free_port, tail_lines};
+use ganymede_spawn::{PollStatus, SpawnRequest, SpawnerState, tail_lines};
 use serde_json::{Map, Value, json};
 
 use crate::error::CoreError;
@@ -249,7 +249,10 @@ impl Hub {
             .issue_server_credentials(settings, user, server, &prefix)
             .await
             .map_err(db_error)?;
-        let port = free_port(&settings.ip).map_err(|e| e.to_string())?;
+        let port = spawning
+            .ports
+            .pick(&settings.ip)
+            .map_err(|e| e.to_string())?;
         let env = server_env(
             EnvInput {
                 user: &user.name,

@@ -118,9 +118,9 @@ async fn exit_codes_are_seen() {
     let started = spawner.start(&req).await.unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
+        // The process may vanish from /proc a moment before its reaper records the code.
         let status = spawner.poll(&started.state).await.unwrap();
-        if status != PollStatus::Running {
-            assert_eq!(status, PollStatus::Exited(Some(3)));
+        if status == PollStatus::Exited(Some(3)) {
             break;
         }
         assert!(tokio::time::Instant::now() < deadline, "never exited");

@@ -150,6 +150,13 @@ impl Hub {
                 return Err(CoreError::Conflict(format!("Group {name} already exists")));
             }
         }
+        // Unknown members refuse the request before any group exists (JupyterHub's
+        // `_usernames_to_users` runs first).
+        for user in users {
+            if self.db.get_user(user).await?.is_none() {
+                return Err(CoreError::BadRequest(format!("No such user: {user}")));
+            }
+        }
         let members: Vec<&str> = users.iter().map(String::as_str).collect();
         let mut models = Vec::with_capacity(names.len());
         for name in names {

@@ -2,12 +2,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::{DateTime, TimeDelta, Utc};
 use ganymede_db::{ServiceRow, TokenOwner, TokenRow, UserRow};
 use ganymede_types::scope::{
     Denied, ExpandedScopes, IssuingClient, Owner, Resource, Scope, ScopeName, expand_scopes,
-    token_scopes,
+    identify_scopes, token_scopes,
 };
 use ganymede_types::{GroupName, ServiceName, UserName};
+use serde_json::Value;
 
 use crate::error::CoreError;
 use crate::hub::Hub;
@@ -60,6 +62,14 @@ impl Identity {
     }
 }
 
+/// JupyterHub's default `activity_resolution`: a token's or user's activity is written again
+/// only when the recorded time is older than this.
+const ACTIVITY_RESOLUTION: TimeDelta = TimeDelta::seconds(30);
+
+fn activity_is_due(last: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    last.is_none_or(|last| now - last > ACTIVITY_RESOLUTION)
+}
+
 fn parse_scopes(hub: &Hub, raw: &[String], context: &str) -> Vec<Scope> {
     raw.iter()
         .filter_map(|scope| match hub.registry.parse(scope) {
@@ -91,12 +101,69 @@ impl Hub {
         }
         let owner = self.token_owner(row.owner).await?;
         let resolved = self.resolve_token_scopes(&owner, &row.scopes);
+        let mut row = row;
+        let mut principal = owner.principal;
+        self.record_token_use(&mut row, &mut principal).await;
         Ok(Identity {
-            principal: owner.principal,
+            principal,
             token: Some(row),
             scopes: resolved,
             membership: owner.membership,
         })
+    }
+
+    /// JupyterHub's `_record_activity` on a token and, unless a single-user server sent the
+    /// request (its token's note is `Server at ...`), on the user who owns it; the rows passed
+    /// in are updated too. A failed write is logged: it does not refuse the request.
+    async fn record_token_use(&self, token: &mut TokenRow, principal: &mut Principal) {
+        let now = self.db.now();
+        if activity_is_due(token.last_activity, now) {
+            match self.db.touch_tokens(&[(token.id, now)]).await {
+                Ok(_) => token.last_activity = Some(now),
+                Err(error) => tracing::warn!(%error, "could not record a token's activity"),
+            }
+        }
+        if let Principal::User(user) = principal
+            && !token.note.starts_with("Server at ")
+        {
+            self.record_user_activity(user, now).await;
+        }
+    }
+
+    /// `GET /user`: the caller's own user or service model, as its scopes plus the identify
+    /// scopes show it (JupyterHub's `SelfAPIHandler`, without `scopes`, `token_id` and
+    /// `session_id`, which the web layer adds).
+    pub async fn whoami_model(&self, identity: &Identity) -> Result<Value, CoreError> {
+        let mut viewer = identity.clone();
+        match &identity.principal {
+            Principal::User(user) => {
+                if let Ok(name) = UserName::new(user.name.as_str()) {
+                    viewer.scopes.extend(&identify_scopes(&Owner::User(name)));
+                }
+                self.model(&viewer, user, false).await
+            }
+            Principal::Service(service) => {
+                if let Ok(name) = ServiceName::new(service.name.as_str()) {
+                    viewer
+                        .scopes
+                        .extend(&identify_scopes(&Owner::Service(name)));
+                }
+                self.service_model(&viewer, service).await
+            }
+        }
+    }
+
+    /// Records a user's activity at `now` unless it was recorded less than
+    /// [`ACTIVITY_RESOLUTION`] ago.
+    async fn record_user_activity(&self, user: &mut UserRow, now: DateTime<Utc>) {
+        if activity_is_due(user.last_activity, now) {
+            match self.db.touch_users(&[(user.id, now)]).await {
+                Ok(_) => user.last_activity = Some(now),
+                Err(error) => {
+                    tracing::warn!(%error, user = %user.name, "could not record activity")
+                }
+            }
+        }
     }
 
     /// Resolves a browser's login cookie id: the user, with all of their roles' scopes (as
@@ -110,7 +177,10 @@ impl Hub {
             .get_user_by_cookie_id(cookie_id)
             .await?
             .ok_or(CoreError::Unauthenticated)?;
-        let holder = self.user_holder(user).await?;
+        let mut holder = self.user_holder(user).await?;
+        if let Principal::User(user) = &mut holder.principal {
+            self.record_user_activity(user, self.db.now()).await;
+        }
         Ok(Identity {
             principal: holder.principal,
             token: None,

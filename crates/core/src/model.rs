@@ -170,7 +170,7 @@ pub fn server_model(
         "ready": ready,
         "stopped": stopped,
         "url": urls.server_url(user.as_str(), name),
-        "user_options": row.map_or_else(|| json!({}), |r| r.user_options.clone()),
+        "user_options": row.map_or(Value::Null, |r| r.user_options.clone()),
         "progress_url": urls.progress_url(user.as_str(), name),
         "full_url": null,
         "full_progress_url": null,
@@ -179,7 +179,7 @@ pub fn server_model(
         .ok()
         .map(|server| Resource::Server(FullServerName::new(user.clone(), server)));
     if identity.allows(BuiltinScope::AdminServerState, resource.as_ref()) {
-        model["state"] = row.map_or_else(|| json!({}), |r| r.spawner_state.clone());
+        model["state"] = row.map_or(Value::Null, |r| r.spawner_state.clone());
     }
     model
 }

@@ -8,7 +8,8 @@ use std::collections::BTreeSet;
 use base64::Engine as _;
 use chrono::Duration;
 use ganymede_db::{
-    NewShareCode, Pagination, ServerRow, ShareCodeId, ShareCodeSelector, ShareTarget, UserRow,
+    NewShareCode, Pagination, ServerRow, ServerSpec, ShareCodeId, ShareCodeSelector, ShareTarget,
+    UserRow,
 };
 use ganymede_types::scope::{BuiltinScope, Resource, ScopeName};
 use ganymede_types::{FullServerName, GroupName, ServerName, UserName};
@@ -102,7 +103,9 @@ impl Hub {
         Ok((identity, resource))
     }
 
-    /// JupyterHub's `_lookup_spawner`: 404 unless the owner and the server row exist.
+    /// JupyterHub's `_lookup_spawner`: 404 unless the owner and the server exist. Every user
+    /// has a default server (JupyterHub creates its record with the user), so its row is
+    /// created here if it never started.
     async fn lookup_server(
         &self,
         owner: &str,
@@ -110,11 +113,22 @@ impl Hub {
     ) -> Result<(UserRow, ServerRow), CoreError> {
         let not_found = || CoreError::NotFound(format!("No such server: {owner}/{server}"));
         let user = self.db.get_user(owner).await?.ok_or_else(not_found)?;
-        let row = self
-            .db
-            .get_server(user.id, server)
-            .await?
-            .ok_or_else(not_found)?;
+        let row = match self.db.get_server(user.id, server).await? {
+            Some(row) => row,
+            None if server.is_empty() => {
+                let urls = crate::model::Urls {
+                    base_url: &self.settings().base_url,
+                };
+                let spec = ServerSpec {
+                    name: String::new(),
+                    display_name: String::new(),
+                    base_url: urls.user_url(&user.name),
+                    user_options: serde_json::json!({}),
+                };
+                self.db.upsert_server(user.id, &spec).await?
+            }
+            None => return Err(not_found()),
+        };
         Ok((user, row))
     }
 

@@ -52,7 +52,7 @@ const READ_ANY: [BuiltinScope; 6] = [
     BuiltinScope::ReadRolesUsers,
 ];
 
-/// JupyterHub's `HTTPError(404)` with no message: "Not Found".
+/// JupyterHub's bare `HTTPError(404)`; the web layer renders its reason phrase as a `null` message.
 pub(crate) fn not_found() -> CoreError {
     CoreError::NotFound("Not Found".to_owned())
 }
@@ -191,6 +191,19 @@ impl Hub {
         Ok(identity)
     }
 
+    /// The caller, knowing the groups of a listed user: `read:users!group=...` shows a member's
+    /// fields in a listing as it does for `GET /users/{name}`.
+    async fn knowing_groups_of(
+        &self,
+        identity: &Identity,
+        row: &UserRow,
+    ) -> Result<Identity, CoreError> {
+        match UserName::new(row.name.as_str()) {
+            Ok(user) => self.with_groups(identity, &user).await,
+            Err(_) => Ok(identity.clone()),
+        }
+    }
+
     /// `GET /users`: a page of user models and the total.
     pub async fn list_users(
         &self,
@@ -233,6 +246,7 @@ impl Hub {
         }
         let mut models = Vec::with_capacity(page.items.len());
         for row in &page.items {
+            let identity = &self.knowing_groups_of(identity, row).await?;
             let servers = (!query.include_stopped_servers)
                 .then(|| active.remove(&row.id).unwrap_or_default());
             let extras = self

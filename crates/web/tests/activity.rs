@@ -114,16 +114,16 @@ async fn activity_validates_and_only_moves_forward() {
             "",
         ),
     ];
-    run(&env.app, cases).await;
-
+    // The reports come from `reader` (who holds users:activity): a request with alice's own
+    // token is her activity at the clock's 12:00, as in JupyterHub.
     let report = json!({
         "last_activity": "2026-03-01T11:00:00.050234Z",
         "servers": {"": {"last_activity": "2026-03-01T11:00:00Z"}, "gpu": {"last_activity": "2026-03-01T12:30:00+01:00"}},
     });
-    let (status, body, _) = send(&env.app, "POST", a, Some(ALICE), &report.to_string()).await;
+    let (status, body, _) = send(&env.app, "POST", a, Some(READER), &report.to_string()).await;
     assert_eq!((status, body), (200, Value::Null));
     let older = json!({"last_activity": "2026-03-01T09:00:00Z", "servers": {"gpu": {"last_activity": "2026-03-01T09:00:00Z"}}});
-    let (status, _, _) = send(&env.app, "POST", a, Some(ALICE), &older.to_string()).await;
+    let (status, _, _) = send(&env.app, "POST", a, Some(READER), &older.to_string()).await;
     assert_eq!(status, 200, "an old report is accepted and ignored");
 
     let (_, model, _) = call(&env.app, "GET", "/hub/api/users/alice", Some(ADMIN), None).await;
@@ -133,5 +133,12 @@ async fn activity_validates_and_only_moves_forward() {
     assert_eq!(
         gpu.last_activity.map(|t| t.to_rfc3339()).as_deref(),
         Some("2026-03-01T11:30:00+00:00")
+    );
+
+    run(&env.app, cases).await;
+    let (_, model, _) = call(&env.app, "GET", "/hub/api/users/alice", Some(ADMIN), None).await;
+    assert_eq!(
+        model["last_activity"], "2026-03-01T12:00:00Z",
+        "alice's own requests are her activity"
     );
 }

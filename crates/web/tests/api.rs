@@ -22,7 +22,7 @@ async fn version_needs_no_credentials_and_every_response_has_the_header() {
     }
     let (status, body, headers) = call(&app, "GET", "/hub/api/nope", None, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(body, json!({"status": 404, "message": "Not Found"}));
+    assert_eq!(body, json!({"status": 404, "message": null}));
     assert_eq!(headers["x-jupyterhub-version"], "6.1.1");
     let (status, _, _) = call(&app, "GET", "/hub/health", None, None).await;
     assert_eq!(status, StatusCode::OK);

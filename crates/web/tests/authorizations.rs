@@ -20,7 +20,7 @@ async fn deprecated_authorizations() {
             None,
             "",
             403,
-            "Forbidden",
+            "null",
         ),
         (
             "GET",
@@ -28,7 +28,7 @@ async fn deprecated_authorizations() {
             Some(ADMIN),
             "",
             404,
-            "Not Found",
+            "null",
         ),
         (
             "POST",
@@ -52,7 +52,7 @@ async fn deprecated_authorizations() {
             None,
             "",
             403,
-            "Forbidden",
+            "null",
         ),
         (
             "GET",
@@ -60,7 +60,7 @@ async fn deprecated_authorizations() {
             Some(ADMIN),
             "",
             404,
-            "Not Found",
+            "null",
         ),
         (
             "GET",
@@ -68,7 +68,7 @@ async fn deprecated_authorizations() {
             Some(ADMIN),
             "",
             404,
-            "Not Found",
+            "null",
         ),
     ];
     run(&env.app, cases).await;

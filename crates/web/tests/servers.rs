@@ -36,7 +36,7 @@ async fn start_validates_then_says_there_is_no_spawner() {
             Some(ADMIN),
             "",
             404,
-            "Not Found",
+            "null",
         ),
         (
             "POST",
@@ -271,7 +271,7 @@ async fn progress_says_nothing_is_starting() {
             Some(ALICE),
             "",
             404,
-            "Not Found",
+            "null",
         ),
     ];
     run(&env.app, cases).await;

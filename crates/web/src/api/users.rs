@@ -7,7 +7,7 @@ use axum::extract::{OriginalUri, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use ganymede_core::{Hub, NewUsers, Principal, UserListQuery, UserSort, UserState, iso8601};
+use ganymede_core::{Hub, NewUsers, UserListQuery, UserSort, UserState};
 use http::{HeaderMap, StatusCode, Uri};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -31,37 +31,16 @@ pub(super) fn routes() -> Router<Arc<Hub>> {
         )
 }
 
-/// `GET /user`: the caller's own model, with `scopes`, `token_id` and `session_id`.
+/// `GET /user`: the caller's own model, as its scopes show it, with `scopes`, `token_id` and
+/// `session_id`.
 async fn whoami(
+    State(hub): State<Arc<Hub>>,
     Whoami {
         identity,
         session_id,
     }: Whoami,
 ) -> Result<Json<Value>, ApiError> {
-    let mut model = match &identity.principal {
-        Principal::User(user) => {
-            let mut model = json!({
-                "kind": "user",
-                "name": user.name,
-                "admin": user.admin,
-                "groups": [],
-                "user_info": user.user_info.clone().unwrap_or(Value::Null),
-            });
-            if identity.allows(ganymede_types::scope::BuiltinScope::ReadUsersActivity, None)
-                || identity.token.is_some()
-            {
-                model["last_activity"] = user
-                    .last_activity
-                    .map_or(Value::Null, |t| json!(iso8601(&t)));
-            }
-            model
-        }
-        Principal::Service(service) => json!({
-            "kind": "service",
-            "name": service.name,
-            "admin": service.admin,
-        }),
-    };
+    let mut model = hub.whoami_model(&identity).await?;
     model["scopes"] = json!(identity.scopes.to_strings());
     model["token_id"] = identity
         .token

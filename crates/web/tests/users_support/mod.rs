@@ -159,7 +159,7 @@ pub async fn server_env(allow_named_servers: bool) -> Env {
     env
 }
 
-/// (method, path, token, body, status, message or "")
+/// (method, path, token, body, status, message, "" for any, or "null" for JSON null)
 pub type Case = (
     &'static str,
     &'static str,
@@ -174,8 +174,10 @@ pub async fn run(app: &axum::Router, cases: &[Case]) {
     for (method, path, token, body, status, message) in cases {
         let (got, json, _) = send(app, method, path, *token, body).await;
         assert_eq!(got, *status, "{method} {path} {token:?} {body}: {json}");
-        if !message.is_empty() {
-            assert_eq!(json["message"], *message, "{method} {path} {body}");
+        match *message {
+            "" => {}
+            "null" => assert!(json["message"].is_null(), "{method} {path} {body}: {json}"),
+            message => assert_eq!(json["message"], message, "{method} {path} {body}"),
         }
     }
 }

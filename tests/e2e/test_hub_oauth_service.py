@@ -1,6 +1,7 @@
 """hub_oauth_service_whoami: a Python service built on JupyterHub's own
 `jupyterhub.services.auth.HubOAuth` authenticates a browser user through Ganymede's OAuth
-provider, behind Ganymede's proxy at /services/whoami/."""
+provider, behind Ganymede's proxy at /services/whoami/. Also the first run of a hub with no
+login configured."""
 import html
 import os
 import re
@@ -102,3 +103,31 @@ def test_hub_oauth_service_whoami(hub):
     r = bob.get(f"{hub}/services/whoami/", timeout=30)
     assert r.status_code == 403, (r.status_code, r.url, r.text[:300])
     assert "You do not have permission to access" in r.text
+
+
+def test_first_run_lets_one_user_in(tmp_path, spawn):
+    """No login configured, on loopback: one user may log in with a generated password kept in
+    <data_dir>/first-run-password; the log names the file, never the password."""
+    port = free_port()
+    proc = spawn("ganymede-first-run", [str(ganymede_bin()), "serve",
+                                        "--set", f"hub.bind_url=http://127.0.0.1:{port}/",
+                                        "--set", "hub.hub_bind_url=http://127.0.0.1:0/",
+                                        "--set", "proxy.api_url=http://127.0.0.1:0/",
+                                        "--set", "spawner.cmd=[\"/bin/false\"]"],
+                 cwd=tmp_path, env={k: v for k, v in os.environ.items() if k != "SUDO_USER"})
+    url = f"http://127.0.0.1:{port}"
+    wait_for(lambda: requests.get(url + "/hub/api/", timeout=5).status_code == 200, 30,
+             "Ganymede's API", [proc])
+    password = (tmp_path / "first-run-password").read_text().strip()
+    assert len(password) >= 16 and oct((tmp_path / "first-run-password").stat().st_mode)[-3:] == "600"
+    name = "jupyter" if os.geteuid() == 0 else __import__("pwd").getpwuid(os.getuid()).pw_name
+    s = requests.Session()
+    s.get(url + "/hub/login", timeout=10)
+    r = s.post(url + "/hub/login", allow_redirects=False, timeout=10,
+               data={"username": name, "password": password, "_xsrf": s.cookies.get("_xsrf")})
+    assert r.status_code == 302, r.text[:300]
+    r = s.post(url + "/hub/login", allow_redirects=False, timeout=10,
+               data={"username": "someone-else", "password": password, "_xsrf": s.cookies.get("_xsrf")})
+    assert r.status_code == 403
+    assert password not in proc.log_path.read_text()
+    assert "first-run-password" in proc.log_path.read_text()

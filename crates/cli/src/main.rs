@@ -3,10 +3,12 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod first_run;
 mod hub_proxy;
 mod logging;
 mod proxy_cmd;
 mod serve;
+mod singleuser_venv;
 mod spawner;
 
 use std::process::ExitCode;

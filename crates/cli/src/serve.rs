@@ -139,7 +139,8 @@ fn startup_state(config: &Config) -> StartupState {
     }
 }
 
-async fn serve(config: Config, secrets: Secrets) -> anyhow::Result<()> {
+async fn serve(mut config: Config, secrets: Secrets) -> anyhow::Result<()> {
+    crate::first_run::apply(&mut config)?;
     for warning in ganymede_auth::check_config(&config.authenticator) {
         match warning.severity {
             ganymede_auth::Severity::Error => {
@@ -190,7 +191,8 @@ async fn serve(config: Config, secrets: Secrets) -> anyhow::Result<()> {
         hub,
         &config,
         &format!("{target}{}hub/api", config.hub.base_url),
-    )?;
+    )
+    .await?;
     let hub = Arc::new(hub);
     hub.load_startup_state(&startup_state(&config)).await?;
     let tokens: Vec<(String, String)> = config

@@ -12,8 +12,9 @@ use ganymede_spawn::{LocalProcess, LocalProcessOptions};
 
 /// The hub with the local-process spawner configured by `[spawner]` and the spawn limits of
 /// `[hub]`; `hub_api_url` is where servers reach the hub's API.
-pub(crate) fn attach(hub: Hub, config: &Config, hub_api_url: &str) -> anyhow::Result<Hub> {
+pub(crate) async fn attach(hub: Hub, config: &Config, hub_api_url: &str) -> anyhow::Result<Hub> {
     let spawner = &config.spawner;
+    let cmd = crate::singleuser_venv::resolve(&spawner.cmd, &config.hub.data_dir).await?;
     let log_dir = config.hub.data_dir.join("server-logs");
     std::fs::DirBuilder::new()
         .recursive(true)
@@ -31,7 +32,7 @@ pub(crate) fn attach(hub: Hub, config: &Config, hub_api_url: &str) -> anyhow::Re
         term_timeout: Duration::from_secs(spawner.term_timeout),
     });
     let settings = SpawnSettings {
-        argv: spawner.cmd.iter().chain(&spawner.args).cloned().collect(),
+        argv: cmd.iter().chain(&spawner.args).cloned().collect(),
         environment: spawner.environment.clone(),
         notebook_dir: spawner.notebook_dir.clone(),
         default_url: spawner.default_url.clone(),

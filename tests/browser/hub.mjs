@@ -78,6 +78,8 @@ export async function startHub(extraSettings = []) {
     `authenticator.allowed_users=["${USER}"]`,
     `authenticator.shared_password.user_password=${USER_PASSWORD}`,
     `authenticator.shared_password.admin_password=${ADMIN_PASSWORD}`,
+    // Tests that start servers say which command; the others must not prepare a venv.
+    'spawner.cmd=["/bin/false"]',
     ...extraSettings,
   ];
   const child = spawn(GANYMEDE_BIN, ["serve", ...settings.flatMap((s) => ["--set", s])], {

@@ -35,6 +35,9 @@ users = ["alice"]
 [proxy]
 api_url = "http://127.0.0.1:{api_port}"
 
+[spawner]
+cmd = ["/bin/false"]
+
 [authenticator]
 allowed_users = ["alice", "bob"]
 

@@ -27,6 +27,9 @@ async fn serve_answers_the_rest_api_through_the_proxy() {
         .current_dir(dir.path())
         .args([
             "serve",
+            // No test here starts a server: never prepare a jupyterhub-singleuser venv.
+            "--set",
+            "spawner.cmd=[\"/bin/false\"]",
             "--set",
             "hub.bind_url=http://127.0.0.1:0/",
             "--set",
@@ -134,6 +137,9 @@ fn a_bad_startup_setting_is_one_line_naming_its_key() {
         .current_dir(dir.path())
         .args([
             "serve",
+            // No test here starts a server: never prepare a jupyterhub-singleuser venv.
+            "--set",
+            "spawner.cmd=[\"/bin/false\"]",
             "--set",
             "hub.bind_url=http://127.0.0.1:0/",
             "--set",
@@ -174,6 +180,9 @@ async fn serve_drives_an_external_proxy_and_restores_its_route() {
         .current_dir(dir.path())
         .args([
             "serve",
+            // No test here starts a server: never prepare a jupyterhub-singleuser venv.
+            "--set",
+            "spawner.cmd=[\"/bin/false\"]",
             "--set",
             "hub.hub_bind_url=http://127.0.0.1:0/",
             "--set",
@@ -229,7 +238,13 @@ fn external_proxy_that_the_hub_should_start_is_refused_in_one_line() {
     let dir = TempDir::new().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_ganymede"))
         .current_dir(dir.path())
-        .args(["serve", "--set", "proxy.mode=external"])
+        .args([
+            "serve",
+            "--set",
+            "spawner.cmd=[\"/bin/false\"]",
+            "--set",
+            "proxy.mode=external",
+        ])
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .output()

@@ -101,6 +101,13 @@ def test_hub_oauth_service_whoami(hub):
     assert model["name"] == "alice" and model["kind"] == "user", model
     assert "access:services!service=whoami" in model["scopes"], model
 
+    # Once authorized, the same scopes are not asked about again (JupyterHub's
+    # needs_oauth_confirm), even from another browser of the same user.
+    again = login(hub, "alice")
+    r = again.get(f"{hub}/services/whoami/", timeout=30)
+    assert r.status_code == 200 and 'id="authorize"' not in r.text, r.text[:300]
+    assert r.json()["name"] == "alice"
+
     # bob holds no access:services for it: the hub refuses to authorize
     bob = login(hub, "bob")
     r = bob.get(f"{hub}/services/whoami/", timeout=30)

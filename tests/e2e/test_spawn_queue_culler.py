@@ -2,6 +2,9 @@
 
 * surge_is_queued: 200 concurrent starts with concurrent_spawn_limit = 20 all complete, none
   gets a 429, and the queue positions a waiting spawn reports count down;
+* stop_interrupts_pending_spawns: a DELETE on a server still waiting in the queue, or started
+  and not yet answering, stops it at once (JupyterHub 6 cancels the pending spawn), and the
+  slots it held serve the next start;
 * idle_culler_works: the real jupyterhub-idle-culler (PyPI), with a service token, stops an
   idle server and leaves one that reports activity alone."""
 import json
@@ -177,6 +180,52 @@ def test_queue_positions_count_down(hub):
     assert len(set(positions)) >= 2 and positions == sorted(positions, reverse=True), positions
     for name in slow + waiting:
         admin(hub, "DELETE", f"/users/{USER}/servers/{name}")
+
+
+def test_stop_interrupts_pending_spawns(hub):
+    # 20 servers that take a minute to listen hold every slot; one more waits in the queue.
+    headers = {"Authorization": f"token {ADMIN_TOKEN}"}
+    starting = [f"slow{60000 + i}" for i in range(20)]
+    results = {}
+
+    def start(name):
+        results[name] = admin(hub, "POST", f"/users/{USER}/servers/{name}").status_code
+
+    def server(name):
+        return admin(hub, "GET", f"/users/{USER}").json().get("servers", {}).get(name)
+
+    # each POST answers 202 after slow_spawn_timeout (10 s): send them together
+    threads = [threading.Thread(target=start, args=(name,)) for name in starting]
+    for t in threads:
+        t.start()
+    wait_for(lambda: all((server(n) or {}).get("pending") == "spawn" for n in starting), 30,
+             "20 slow starts holding the slots")
+    threads.append(threading.Thread(target=start, args=("queued",)))
+    threads[-1].start()
+    wait_for(lambda: (server("queued") or {}).get("pending") == "spawn", 30, "queued recorded")
+    with requests.get(f"{hub['api']}/users/{USER}/servers/queued/progress", headers=headers,
+                      timeout=10, stream=True) as r:
+        assert r.status_code == 200
+
+    started = time.monotonic()
+    r = admin(hub, "DELETE", f"/users/{USER}/servers/queued")
+    assert r.status_code == 204, r.text
+    assert server("queued") is None or server("queued")["stopped"], server("queued")
+    for name in starting:
+        r = admin(hub, "DELETE", f"/users/{USER}/servers/{name}")
+        assert r.status_code in (202, 204), (name, r.text)
+    for t in threads:
+        t.join()
+    # the interrupted starts answer as failed spawns (JupyterHub: 500) or as pending
+    assert set(results.values()) <= {202, 500}, results
+    wait_for(lambda: all(server(n) is None or server(n)["stopped"] for n in starting), 30,
+             "every interrupted server stopped", [hub["proc"]])
+    assert time.monotonic() - started < 30, "interrupting should not wait for the slow servers"
+    # the slots are free again: a fresh start is served at once
+    r = admin(hub, "POST", f"/users/{USER}/servers/after")
+    assert r.status_code in (201, 202), r.text
+    wait_for(lambda: (server("after") or {}).get("ready"), 30, "a start after the interruptions")
+    admin(hub, "DELETE", f"/users/{USER}/servers/after")
 
 
 def test_idle_culler_works(hub, peers_venv):

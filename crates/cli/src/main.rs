@@ -6,6 +6,7 @@ mod args;
 mod first_run;
 mod hub_proxy;
 mod logging;
+mod periodic;
 mod proxy_cmd;
 mod serve;
 mod singleuser_venv;

@@ -339,22 +339,15 @@ impl FrontProxy {
 }
 
 /// JupyterHub's periodic `check_routes` for an external proxy, which may restart and forget
-/// its routes: every `hub.last_activity_interval` the hub's and the services' routes are put
-/// back. Failures are logged and retried at the next tick.
+/// its routes: every `hub.last_activity_interval` the hub's, the servers' and the services'
+/// routes are put back. Failures are logged and retried at the next tick.
 async fn reconcile_routes(
     hub: Arc<Hub>,
     target: String,
     every: std::time::Duration,
-    mut stop: tokio::sync::watch::Receiver<bool>,
+    stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let mut ticker = tokio::time::interval(every);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    ticker.tick().await;
-    loop {
-        tokio::select! {
-            _ = ticker.tick() => {}
-            _ = stop.wait_for(|stop| *stop) => return,
-        }
+    crate::periodic::every(every, stop, || async {
         match hub.ensure_hub_route(&target).await {
             Ok(true) => {
                 tracing::warn!("the hub's route was missing from the proxy; added it again")
@@ -363,9 +356,10 @@ async fn reconcile_routes(
             Err(error) => tracing::warn!(%error, "cannot check the proxy's routes; retrying later"),
         }
         if let Err(error) = hub.check_proxy_routes().await {
-            tracing::warn!(%error, "cannot check the services' routes; retrying later");
+            tracing::warn!(%error, "cannot check the servers' and services' routes; retrying later");
         }
-    }
+    })
+    .await;
 }
 
 /// The in-process proxy: the public listener on `bind_url`, its CHP API on `proxy.api_url`.

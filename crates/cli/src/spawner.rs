@@ -56,18 +56,12 @@ pub(crate) async fn attach(hub: Hub, config: &Config, hub_api_url: &str) -> anyh
 pub(crate) async fn poll_servers(
     hub: Arc<Hub>,
     interval: Duration,
-    mut stop: tokio::sync::watch::Receiver<bool>,
+    stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    ticker.tick().await;
-    loop {
-        tokio::select! {
-            _ = ticker.tick() => {}
-            _ = stop.wait_for(|stop| *stop) => return,
-        }
+    crate::periodic::every(interval, stop, || async {
         if let Err(error) = hub.check_servers(false).await {
             tracing::warn!(%error, "cannot check the running servers; retrying later");
         }
-    }
+    })
+    .await;
 }

@@ -1,7 +1,7 @@
 //! `POST /users/{name}/activity`: what single-user servers report every few minutes.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
-use ganymede_db::{ServerId, UserRow};
+use ganymede_db::{ActivityBatch, ServerId, UserRow};
 use ganymede_types::scope::{BuiltinScope, ScopeName};
 use serde_json::{Map, Value};
 
@@ -139,14 +139,14 @@ impl Hub {
             }
             _ => Vec::new(),
         };
+        let mut batch = ActivityBatch::default();
         if let Some(at) = last_activity.filter(|v| truthy(Some(v))) {
-            let at = parse_timestamp(at, now)?;
-            self.db.touch_users(&[(row.id, at)]).await?;
+            batch.user(row.id, parse_timestamp(at, now)?);
         }
-        if !server_updates.is_empty() {
-            self.db.touch_servers(&server_updates).await?;
+        for (server, at) in server_updates {
+            batch.server(server, at);
         }
-        Ok(())
+        self.write_activity(batch).await
     }
 }
 

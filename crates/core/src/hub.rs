@@ -79,6 +79,8 @@ pub struct Hub {
     /// The spawner and its queue; without it, starting a server is a 501.
     pub(crate) spawning: Option<Arc<crate::spawn::Spawning>>,
     pub(crate) loaded: RwLock<Loaded>,
+    /// Started on first use, inside the runtime.
+    activity: std::sync::OnceLock<crate::activity_writer::ActivityWriter>,
 }
 
 impl Hub {
@@ -94,7 +96,19 @@ impl Hub {
             proxy: None,
             spawning: None,
             loaded: RwLock::new(Loaded::default()),
+            activity: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Records activity through the group-commit writer and waits for the commit.
+    pub(crate) async fn write_activity(
+        &self,
+        batch: ganymede_db::ActivityBatch,
+    ) -> Result<(), crate::error::CoreError> {
+        self.activity
+            .get_or_init(|| crate::activity_writer::ActivityWriter::start(self.db.clone()))
+            .write(batch)
+            .await
     }
 
     /// Signs cookies with keys derived from the cookie secret, so logins survive restarts and

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, TimeDelta, Utc};
-use ganymede_db::{ServiceRow, TokenOwner, TokenRow, UserRow};
+use ganymede_db::{ActivityBatch, ServiceRow, TokenOwner, TokenRow, UserRow};
 use ganymede_types::scope::{
     Denied, ExpandedScopes, IssuingClient, Owner, Resource, Scope, ScopeName, expand_scopes,
     identify_scopes, token_scopes,
@@ -118,8 +118,10 @@ impl Hub {
     async fn record_token_use(&self, token: &mut TokenRow, principal: &mut Principal) {
         let now = self.db.now();
         if activity_is_due(token.last_activity, now) {
-            match self.db.touch_tokens(&[(token.id, now)]).await {
-                Ok(_) => token.last_activity = Some(now),
+            let mut batch = ActivityBatch::default();
+            batch.token(token.id, now);
+            match self.write_activity(batch).await {
+                Ok(()) => token.last_activity = Some(now),
                 Err(error) => tracing::warn!(%error, "could not record a token's activity"),
             }
         }
@@ -157,8 +159,10 @@ impl Hub {
     /// [`ACTIVITY_RESOLUTION`] ago.
     async fn record_user_activity(&self, user: &mut UserRow, now: DateTime<Utc>) {
         if activity_is_due(user.last_activity, now) {
-            match self.db.touch_users(&[(user.id, now)]).await {
-                Ok(_) => user.last_activity = Some(now),
+            let mut batch = ActivityBatch::default();
+            batch.user(user.id, now);
+            match self.write_activity(batch).await {
+                Ok(()) => user.last_activity = Some(now),
                 Err(error) => {
                     tracing::warn!(%error, user = %user.name, "could not record activity")
                 }

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod activity;
+mod activity_writer;
 mod authorizations;
 mod error;
 mod groups;

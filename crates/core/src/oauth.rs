@@ -193,6 +193,17 @@ impl Hub {
         if confirmed {
             confirm = false;
         }
+        // JupyterHub's `needs_oauth_confirm`: a client the user already authorized for these
+        // scopes is not asked about again.
+        if confirm {
+            let authorized = self
+                .db
+                .client_token_scopes(me.id, &client.identifier)
+                .await?;
+            if !authorized.is_empty() && scopes.iter().all(|s| authorized.contains(s)) {
+                confirm = false;
+            }
+        }
         if confirm {
             return Ok(Authorized::Confirm {
                 description: client.description.clone(),

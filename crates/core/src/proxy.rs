@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ganymede_db::Pagination;
+use ganymede_db::{Pagination, ServerId, ServerState};
 use ganymede_types::scope::{BuiltinScope, ScopeName};
 use serde_json::{Map, Value, json};
 
@@ -181,7 +181,7 @@ impl Hub {
     }
 
     /// Adds the route of every service with a URL and deletes service routes of services that
-    /// are gone. Single-user server routes belong to the spawner and are left alone.
+    /// are gone; then the same for single-user servers (JupyterHub's `check_routes`).
     pub(crate) async fn check_routes(&self, proxy: &dyn ProxyRoutes) -> Result<(), CoreError> {
         let routes = self.hub_routes(proxy).await?;
         let mut wanted = BTreeSet::new();
@@ -218,6 +218,48 @@ impl Hub {
             if is_service && !wanted.contains(routespec) {
                 proxy.delete_route(routespec).await.map_err(proxy_error)?;
                 tracing::info!(%routespec, "deleted the route of a service that is gone");
+            }
+        }
+        self.check_server_routes(proxy, &routes).await
+    }
+
+    /// The single-user servers' part of `check_routes`: a running server whose route is
+    /// missing or points elsewhere (a restarted external proxy) gets it back, and a server
+    /// route no active server owns is deleted. Servers still starting or stopping keep theirs.
+    async fn check_server_routes(
+        &self,
+        proxy: &dyn ProxyRoutes,
+        routes: &BTreeMap<String, Value>,
+    ) -> Result<(), CoreError> {
+        let mut active = BTreeSet::new();
+        let mut after = ServerId(0);
+        loop {
+            let page = self.db.list_active_servers(after, 1000).await?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            for server in page {
+                active.insert(server.base_url.clone());
+                let Some(target) = server.host.clone() else {
+                    continue;
+                };
+                let routed = routes
+                    .get(&server.base_url)
+                    .is_some_and(|route| route["target"] == json!(target));
+                if routed || server.state != ServerState::Running {
+                    continue;
+                }
+                let Some(user) = self.db.get_user_by_id(server.user_id).await? else {
+                    continue;
+                };
+                self.add_server_route(&user, &server, &server.base_url, &target)
+                    .await?;
+                tracing::warn!(routespec = %server.base_url, %target, "the proxy had lost a server's route; added it again");
+            }
+        }
+        for (routespec, route) in routes {
+            if route["data"].get("user").is_some() && !active.contains(routespec) {
+                proxy.delete_route(routespec).await.map_err(proxy_error)?;
+                tracing::info!(%routespec, "deleted the route of a server that is not running");
             }
         }
         Ok(())

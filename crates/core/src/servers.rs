@@ -219,9 +219,8 @@ impl Hub {
                 ServerState::Stopped | ServerState::Failed => {}
                 ServerState::Stopping => return Ok(StopOutcome::Pending),
                 ServerState::Queued | ServerState::Starting | ServerState::Waiting => {
-                    return Err(bad(format!(
-                        "{log} is pending spawn, try again when it has started"
-                    )));
+                    tracing::warn!(server = %log, by = identity.name(), "stop requested while the server is starting");
+                    outcome = self.interrupt_spawn(&row, record.clone()).await?;
                 }
                 ServerState::Running => {
                     outcome = self.halt_server(&row, record.clone()).await?;

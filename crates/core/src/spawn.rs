@@ -11,12 +11,15 @@ mod progress;
 mod queue;
 mod restore;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use ganymede_db::ServerId;
 use ganymede_spawn::{HttpCheck, PortPicker, Spawner};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 pub use env::{access_scopes, client_id};
 pub use lifecycle::{StartOutcome, StopOutcome};
@@ -99,6 +102,51 @@ pub(crate) struct Spawning {
     pub(crate) progress: ProgressBoard,
     pub(crate) http: HttpCheck,
     pub(crate) ports: PortPicker,
+    /// The spawns in flight, so that a stop request can interrupt one.
+    pub(crate) in_flight: InFlight,
+}
+
+/// A spawn in flight: how to interrupt it, and how to know when it has finished.
+#[derive(Debug, Clone)]
+pub(crate) struct SpawnHandle {
+    pub(crate) cancel: CancellationToken,
+    /// Closed (its sender dropped) when the spawn task has finished, cleanup included.
+    pub(crate) done: watch::Receiver<()>,
+}
+
+/// The spawns in flight by server.
+#[derive(Debug, Default)]
+pub(crate) struct InFlight(Mutex<HashMap<ServerId, SpawnHandle>>);
+
+impl InFlight {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<ServerId, SpawnHandle>> {
+        // Inserts and removes cannot panic halfway.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Registers a spawn of `server`; the task holds the returned sender until it ends.
+    pub(crate) fn register(&self, server: ServerId) -> (CancellationToken, watch::Sender<()>) {
+        let cancel = CancellationToken::new();
+        let (done_tx, done) = watch::channel(());
+        self.map().insert(
+            server,
+            SpawnHandle {
+                cancel: cancel.clone(),
+                done,
+            },
+        );
+        (cancel, done_tx)
+    }
+
+    pub(crate) fn get(&self, server: ServerId) -> Option<SpawnHandle> {
+        self.map().get(&server).cloned()
+    }
+
+    pub(crate) fn finish(&self, server: ServerId) {
+        self.map().remove(&server);
+    }
 }
 
 /// The readiness client could not be built (no TLS roots, say).
@@ -126,6 +174,7 @@ impl Hub {
             progress: ProgressBoard::default(),
             http,
             ports: PortPicker::default(),
+            in_flight: InFlight::default(),
         }));
         Ok(self)
     }

@@ -153,13 +153,13 @@ impl Db {
         }
     }
 
-    /// Sets `column` to the given times for each id, one transaction, only moving forward.
-    pub(crate) async fn touch(
+    /// Runs `sql` (`SET last_activity = ? WHERE id = ? AND ... < ?`) for each id inside `tx`.
+    pub(crate) async fn touch_in(
         &self,
+        tx: &mut Transaction<'static, Any>,
         sql: &'static str,
-        updates: Vec<(i64, DateTime<Utc>)>,
+        updates: impl Iterator<Item = (i64, DateTime<Utc>)>,
     ) -> Result<u64> {
-        let mut tx = self.begin().await?;
         let mut changed = 0;
         for (id, at) in updates {
             let at = to_micros(at);
@@ -168,11 +168,10 @@ impl Db {
                 .bind(at)
                 .bind(id)
                 .bind(at)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
             changed += done.rows_affected();
         }
-        tx.commit().await?;
         Ok(changed)
     }
 

@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod activity;
 mod clock;
 mod db;
 mod dialect;
@@ -36,6 +37,7 @@ mod users;
 #[cfg(test)]
 mod tests;
 
+pub use activity::ActivityBatch;
 pub use clock::Clock;
 pub use db::{Db, hash_token};
 pub use dialect::Dialect;

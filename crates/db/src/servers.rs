@@ -1,7 +1,6 @@
 //! Servers (JupyterHub's spawners): get-or-create, state transitions recorded in
 //! `server_events` in the same transaction, endpoint and spawner state, activity, listing.
 
-use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::any::AnyRow;
 
@@ -345,13 +344,6 @@ impl Db {
             .bind(id.0);
         let total = self.count(&self.pool, count).await?;
         Ok(Page::new(items, total, page))
-    }
-
-    /// Records activity for many servers in one transaction, only moving forward.
-    pub async fn touch_servers(&self, updates: &[(ServerId, DateTime<Utc>)]) -> Result<u64> {
-        let sql = "UPDATE servers SET last_activity = ? WHERE id = ? AND (last_activity IS NULL OR last_activity < ?)";
-        self.touch(sql, updates.iter().map(|(id, at)| (id.0, *at)).collect())
-            .await
     }
 
     /// Runs an `UPDATE`/`DELETE` whose last placeholder is the server's id.

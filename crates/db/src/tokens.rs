@@ -1,7 +1,6 @@
 //! API tokens (and OAuth access tokens): insert by hash, look up by value, list by owner,
 //! delete, purge the expired, and batched activity updates.
 
-use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
 use crate::clock::to_micros;
@@ -180,6 +179,33 @@ impl Db {
         Ok(())
     }
 
+    /// The scopes of every unexpired token a user got from one OAuth client, together: what
+    /// the user has already authorized that client to do.
+    pub async fn client_token_scopes(
+        &self,
+        user: UserId,
+        oauth_client_id: &str,
+    ) -> Result<std::collections::BTreeSet<String>> {
+        let rows = self
+            .q("SELECT scopes, expires_at FROM api_tokens WHERE user_id = ? AND oauth_client_id = ?")
+            .bind(user.0)
+            .bind(oauth_client_id.to_owned())
+            .fetch_all(&self.pool)
+            .await?;
+        let now = self.now();
+        let mut scopes = std::collections::BTreeSet::new();
+        for row in &rows {
+            if row
+                .opt_time("api_tokens.expires_at")?
+                .is_some_and(|at| at <= now)
+            {
+                continue;
+            }
+            scopes.extend(row.json::<Vec<String>>("api_tokens.scopes")?);
+        }
+        Ok(scopes)
+    }
+
     /// Deletes every token a user got from one OAuth client (revoking an OAuth token revokes
     /// them all, as in JupyterHub); returns how many.
     pub async fn delete_client_tokens(&self, user: UserId, oauth_client_id: &str) -> Result<u64> {
@@ -212,12 +238,5 @@ impl Db {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected())
-    }
-
-    /// Records token use for many tokens in one transaction, only moving forward.
-    pub async fn touch_tokens(&self, updates: &[(TokenId, DateTime<Utc>)]) -> Result<u64> {
-        let sql = "UPDATE api_tokens SET last_activity = ? WHERE id = ? AND (last_activity IS NULL OR last_activity < ?)";
-        self.touch(sql, updates.iter().map(|(id, at)| (id.0, *at)).collect())
-            .await
     }
 }

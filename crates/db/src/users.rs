@@ -3,7 +3,6 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -311,14 +310,6 @@ impl Db {
             .await?
             .ok_or_else(|| not_found(name))?;
         row.opt_blob("users.encrypted_auth_state")
-    }
-
-    /// Records activity for many users in one transaction; a time older than the stored one is
-    /// ignored. Returns how many users moved forward.
-    pub async fn touch_users(&self, updates: &[(UserId, DateTime<Utc>)]) -> Result<u64> {
-        let sql = "UPDATE users SET last_activity = ? WHERE id = ? AND (last_activity IS NULL OR last_activity < ?)";
-        self.touch(sql, updates.iter().map(|(id, at)| (id.0, *at)).collect())
-            .await
     }
 
     /// Runs an `UPDATE`/`DELETE` whose last placeholder is the user's name.

@@ -270,3 +270,99 @@ async fn proxy_routes_sync_and_patch() {
     assert_eq!(page["_pagination"]["next"], Value::Null);
     assert!(page["items"]["/services/announce/"].is_object());
 }
+
+/// JupyterHub's `check_routes` for servers: a running server whose route the proxy lost (or
+/// that points elsewhere) gets it back; a server route nobody runs is deleted; a server
+/// still starting keeps its route.
+#[tokio::test]
+async fn proxy_sync_repairs_server_routes() {
+    use ganymede_db::{ServerSpec, ServerState, Transition};
+
+    let proxy = Arc::new(FakeProxy::default());
+    let (hub, db) = hub().await;
+    let hub = hub.with_proxy(Arc::clone(&proxy) as Arc<dyn ProxyRoutes>);
+    let alice = db.get_user("alice").await.unwrap().unwrap();
+    let mut servers = Vec::new();
+    for (name, to) in [("", ServerState::Running), ("gpu", ServerState::Waiting)] {
+        let base_url = if name.is_empty() {
+            "/user/alice/".to_owned()
+        } else {
+            format!("/user/alice/{name}/")
+        };
+        let row = db
+            .upsert_server(
+                alice.id,
+                &ServerSpec {
+                    name: name.into(),
+                    display_name: name.into(),
+                    base_url: base_url.clone(),
+                    user_options: json!({}),
+                },
+            )
+            .await
+            .unwrap();
+        let target = format!("http://127.0.0.1:{}", 40000 + servers.len());
+        db.set_server_endpoint(
+            row.id,
+            Some(&format!("{target}{base_url}")),
+            Some(&target),
+            None,
+        )
+        .await
+        .unwrap();
+        let mut state = row.state;
+        for next in [
+            ServerState::Queued,
+            ServerState::Starting,
+            ServerState::Waiting,
+            ServerState::Running,
+        ] {
+            db.set_server_state(
+                row.id,
+                &Transition {
+                    expected: Some(state),
+                    to: next,
+                    message: "test".into(),
+                },
+            )
+            .await
+            .unwrap();
+            state = next;
+            if next == to {
+                break;
+            }
+        }
+        servers.push((base_url, target));
+    }
+    let mut data = Map::new();
+    data.insert("user".into(), json!("alice"));
+    data.insert("server_name".into(), json!("gpu"));
+    proxy
+        .add_route("/user/alice/gpu/", &servers[1].1, data.clone())
+        .await
+        .unwrap();
+    data.insert("user".into(), json!("bob"));
+    proxy
+        .add_route("/user/bob/", "http://127.0.0.1:1", data)
+        .await
+        .unwrap();
+
+    let app = ganymede_web::router(Arc::new(hub));
+    let (status, _, _) = call(&app, "POST", "/hub/api/proxy", Some(ADMIN), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let routes = proxy.0.lock().unwrap().clone();
+    assert_eq!(
+        routes.get("/user/alice/").map(|r| r["target"].clone()),
+        Some(json!(servers[0].1)),
+        "the running server's lost route is back: {routes:?}"
+    );
+    assert_eq!(routes["/user/alice/"]["user"], json!("alice"));
+    assert!(
+        routes.contains_key("/user/alice/gpu/"),
+        "a starting server keeps its route"
+    );
+    assert!(
+        !routes.contains_key("/user/bob/"),
+        "a route no server owns is deleted"
+    );
+}

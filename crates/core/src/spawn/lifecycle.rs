@@ -10,6 +10,7 @@ use ganymede_db::{
 };
 use ganymede_spawn::{PollStatus, SpawnRequest, SpawnerState, tail_lines};
 use serde_json::{Map, Value, json};
+use tokio_util::sync::CancellationToken;
 
 use crate::error::CoreError;
 use crate::hub::Hub;
@@ -68,6 +69,24 @@ fn server_token_scopes(user: &str, server: &str) -> Vec<String> {
         format!("users:activity!user={user}"),
     ]
 }
+
+/// Why a spawn did not end with a running server.
+#[derive(Debug)]
+enum SpawnError {
+    /// It failed; the message says why and what to check.
+    Failed(String),
+    /// A stop request interrupted it.
+    Cancelled,
+}
+
+impl From<String> for SpawnError {
+    fn from(message: String) -> Self {
+        Self::Failed(message)
+    }
+}
+
+/// What a stop request that interrupts a pending spawn shows.
+const CANCELLED: &str = "Spawn cancelled: the server was stopped while it was starting";
 
 /// A spawn that got as far as `started` has these to undo.
 #[derive(Debug, Default)]
@@ -136,7 +155,16 @@ impl Hub {
         tracing::info!(server = %name, "server requested");
         let hub = Arc::clone(self);
         let user = user.clone();
-        let task = tokio::spawn(async move { hub.run_spawn(&user, queued, turn).await });
+        let id = queued.id;
+        let (cancel, done) = spawning.in_flight.register(id);
+        let in_flight = Arc::clone(&spawning);
+        let task = tokio::spawn(async move {
+            let result = hub.run_spawn(&user, queued, turn, cancel).await;
+            in_flight.in_flight.finish(id);
+            // Dropping the sender tells a waiting stop request that the spawn has ended.
+            drop(done);
+            result
+        });
         let wait = wait.unwrap_or(spawning.settings.slow_spawn_timeout);
         match tokio::time::timeout(wait, task).await {
             Ok(Ok(Ok(()))) => Ok(StartOutcome::Ready),
@@ -154,6 +182,7 @@ impl Hub {
         user: &UserRow,
         server: ServerRow,
         turn: Turn,
+        cancel: CancellationToken,
     ) -> Result<(), String> {
         let spawning = Arc::clone(self.spawning().map_err(|e| e.to_string())?);
         let id = server.id;
@@ -175,13 +204,16 @@ impl Hub {
                 }
                 tokio::select! {
                     _ = &mut admitted => break,
+                    () = cancel.cancelled() => {
+                        return self.cancelled_spawn(&spawning, user, &server, Undo::default()).await;
+                    }
                     () = tokio::time::sleep(Duration::from_millis(250)) => {}
                 }
             }
         }
         let mut undo = Undo::default();
         let result = self
-            .start_and_wait(&spawning, user, &server, &mut undo)
+            .start_and_wait(&spawning, user, &server, &mut undo, &cancel)
             .await;
         let name = log_name(&user.name, &server.name);
         match result {
@@ -200,7 +232,10 @@ impl Hub {
                 tracing::info!(server = %name, %url, "server ready");
                 Ok(())
             }
-            Err(why) => {
+            Err(SpawnError::Cancelled) => {
+                self.cancelled_spawn(&spawning, user, &server, undo).await
+            }
+            Err(SpawnError::Failed(why)) => {
                 let message = format!("Spawn failed: {why}");
                 tracing::warn!(server = %name, "{message}");
                 self.undo_spawn(&spawning, user, &server, undo).await;
@@ -228,10 +263,14 @@ impl Hub {
         user: &UserRow,
         server: &ServerRow,
         undo: &mut Undo,
-    ) -> Result<String, String> {
+        cancel: &CancellationToken,
+    ) -> Result<String, SpawnError> {
         let settings = &spawning.settings;
         let id = server.id;
         let db_error = |e: DbError| format!("database error: {e}");
+        if cancel.is_cancelled() {
+            return Err(SpawnError::Cancelled);
+        }
         self.db
             .set_server_state(
                 id,
@@ -283,6 +322,9 @@ impl Hub {
                 })?
                 .map_err(|e| e.to_string())?;
         undo.spawner_state = Some(started.state.clone());
+        if cancel.is_cancelled() {
+            return Err(SpawnError::Cancelled);
+        }
         self.db
             .set_spawner_state(id, &started.state, 1)
             .await
@@ -320,10 +362,14 @@ impl Hub {
                 let spawner = Arc::clone(&spawner);
                 let state = state.clone();
                 async move { matches!(spawner.poll(&state).await, Ok(PollStatus::Running)) }
-            })
-            .await;
-        if let Err(why) = waited {
-            return Err(with_log_tail(&why, &log_path));
+            });
+        tokio::select! {
+            waited = waited => {
+                if let Err(why) = waited {
+                    return Err(SpawnError::Failed(with_log_tail(&why, &log_path)));
+                }
+            }
+            () = cancel.cancelled() => return Err(SpawnError::Cancelled),
         }
         self.add_server_route(user, server, &prefix, &started.target)
             .await
@@ -382,6 +428,63 @@ impl Hub {
             })
             .await?;
         Ok(token)
+    }
+
+    /// Ends a spawn a stop request interrupted: undoes what it did, gives back its place in
+    /// the queue, and records `stopped`.
+    async fn cancelled_spawn(
+        &self,
+        spawning: &Spawning,
+        user: &UserRow,
+        server: &ServerRow,
+        undo: Undo,
+    ) -> Result<(), String> {
+        let name = log_name(&user.name, &server.name);
+        tracing::warn!(server = %name, "interrupting the pending spawn: a stop was requested");
+        self.undo_spawn(spawning, user, server, undo).await;
+        spawning.queue.leave(server.id);
+        let stopped = Transition {
+            expected: None,
+            to: ServerState::Stopped,
+            message: CANCELLED.to_owned(),
+        };
+        if let Err(error) = self.db.set_server_state(server.id, &stopped).await {
+            tracing::error!(server = %name, %error, "cannot record the interrupted spawn");
+        }
+        if let Err(error) = self.db.set_spawner_state(server.id, &json!({}), 1).await {
+            tracing::warn!(server = %name, %error, "cannot clear the spawner state");
+        }
+        spawning.progress.push(
+            server.id,
+            json!({"progress": 100, "failed": true, "message": CANCELLED}),
+        );
+        Err(CANCELLED.to_owned())
+    }
+
+    /// Interrupts a queued or starting spawn (JupyterHub cancels the spawn future, then stops)
+    /// and waits up to `slow_stop_timeout` for it to clean up.
+    pub(crate) async fn interrupt_spawn(
+        self: &Arc<Self>,
+        user: &UserRow,
+        server: ServerRow,
+    ) -> Result<StopOutcome, CoreError> {
+        let spawning = Arc::clone(self.spawning()?);
+        let Some(mut handle) = spawning.in_flight.get(server.id) else {
+            // Pending in the database with no task here: a hub that died mid-spawn left it.
+            self.finish_stop(user, server, "Server stopped").await;
+            return Ok(StopOutcome::Stopped);
+        };
+        handle.cancel.cancel();
+        let finished = tokio::time::timeout(spawning.settings.slow_stop_timeout, async {
+            // `changed` fails once the spawn task has dropped its sender: it has finished.
+            while handle.done.changed().await.is_ok() {}
+        })
+        .await;
+        Ok(if finished.is_ok() {
+            StopOutcome::Stopped
+        } else {
+            StopOutcome::Pending
+        })
     }
 
     pub(crate) async fn add_server_route(

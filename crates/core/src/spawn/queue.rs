@@ -113,6 +113,20 @@ impl SpawnQueue {
         self.admit(&mut counts);
     }
 
+    /// A spawn was interrupted: it leaves the line if it still waits there (true), otherwise
+    /// it had its turn and gives its slot back.
+    pub(crate) fn leave(&self, server: ServerId) -> bool {
+        let mut counts = self.counts();
+        if let Some(i) = counts.waiting.iter().position(|(id, _)| *id == server) {
+            counts.waiting.remove(i);
+            return true;
+        }
+        counts.starting = counts.starting.saturating_sub(1);
+        counts.active = counts.active.saturating_sub(1);
+        self.admit(&mut counts);
+        false
+    }
+
     /// A running server stopped.
     pub(crate) fn stopped(&self) {
         let mut counts = self.counts();
@@ -188,6 +202,22 @@ mod tests {
         assert!(second.try_recv().is_err());
         queue.stopped();
         assert!(second.try_recv().is_ok());
+    }
+
+    #[test]
+    fn an_interrupted_spawn_leaves_the_line_or_gives_its_slot_back() {
+        let queue = SpawnQueue::new(QueueLimits {
+            concurrent: 1,
+            ..QueueLimits::default()
+        });
+        assert!(matches!(queue.enter(ServerId(1)), Ok(Turn::Now)));
+        let _second = wait(queue.enter(ServerId(2)).unwrap());
+        let mut third = wait(queue.enter(ServerId(3)).unwrap());
+        assert!(queue.leave(ServerId(2)));
+        assert_eq!(queue.position(ServerId(3)), Some((1, 1)));
+        assert!(!queue.leave(ServerId(1)));
+        assert!(third.try_recv().is_ok());
+        assert_eq!(queue.lengths(), (0, 1));
     }
 
     #[test]

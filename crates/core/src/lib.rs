@@ -20,6 +20,7 @@ mod proxy;
 pub mod py;
 mod servers;
 mod services;
+mod services_edit;
 mod session;
 mod shares;
 mod spawn;

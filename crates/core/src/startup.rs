@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 use crate::error::CoreError;
 use crate::hub::{Hub, Loaded};
 
+pub(crate) use services::ServiceOrigin;
 pub use services::StartupService;
 
 /// Everything loaded at startup, in plain types (the binary maps its config to these).

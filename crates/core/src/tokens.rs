@@ -304,7 +304,11 @@ impl Hub {
 
     /// JupyterHub's `_check_scopes_exist` and `_check_token_scopes`: every scope is defined,
     /// and the owner holds all it grants.
-    fn check_token_scopes(&self, holder: &TokenHolder, raw: &[String]) -> Result<(), CoreError> {
+    pub(crate) fn check_token_scopes(
+        &self,
+        holder: &TokenHolder,
+        raw: &[String],
+    ) -> Result<(), CoreError> {
         let mut parsed = BTreeSet::new();
         for scope in raw {
             parsed.insert(self.parse_token_scope(scope)?);

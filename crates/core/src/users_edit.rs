@@ -24,11 +24,21 @@ const USER_MODEL_TYPES: [(&str, &str); 5] = [
 
 /// JupyterHub's `_check_user_model`: a JSON object whose keys are known and typed right.
 pub(crate) fn check_user_model(body: Option<&Value>) -> Result<&Map<String, Value>, CoreError> {
+    check_model(body, &USER_MODEL_TYPES, "user")
+}
+
+/// JupyterHub's `_check_model`: a JSON object whose keys are all in `types`, each value of
+/// the Python type named there (`str`, `bool`, `list`, `dict`); `name` prefixes the message.
+pub(crate) fn check_model<'a>(
+    body: Option<&'a Value>,
+    types: &[(&str, &str)],
+    name: &str,
+) -> Result<&'a Map<String, Value>, CoreError> {
     let Some(Value::Object(model)) = body else {
         let shown = body.map_or_else(|| "None".to_owned(), repr);
         return Err(CoreError::BadRequest(format!("Invalid JSON data: {shown}")));
     };
-    let known = |key: &str| USER_MODEL_TYPES.iter().find(|(k, _)| *k == key);
+    let known = |key: &str| types.iter().find(|(k, _)| *k == key);
     if model.keys().any(|key| known(key).is_none()) {
         return Err(CoreError::BadRequest(format!(
             "Invalid JSON keys: {}",
@@ -48,7 +58,7 @@ pub(crate) fn check_user_model(body: Option<&Value>) -> Result<&Map<String, Valu
         );
         if !matches {
             return Err(CoreError::BadRequest(format!(
-                "user.{key} must be <class '{expected}'>, not: {}",
+                "{name}.{key} must be <class '{expected}'>, not: {}",
                 type_name(value)
             )));
         }

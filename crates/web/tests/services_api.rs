@@ -366,3 +366,146 @@ async fn proxy_sync_repairs_server_routes() {
         "a route no server owns is deleted"
     );
 }
+
+/// JupyterHub 5's runtime services: `POST /services/{name}` makes one (token, OAuth client,
+/// route), `DELETE` removes it, and services from the config cannot be removed.
+#[tokio::test]
+async fn services_made_and_removed_at_run_time() {
+    let proxy = Arc::new(FakeProxy::default());
+    let app = app(Some(Arc::clone(&proxy))).await;
+    let token = "runtime-service-token-000000000001";
+    let spec = json!({"url": "http://127.0.0.1:7777", "api_token": token, "info": {"a": 1}});
+    let cases: &[(&str, &str, Option<&str>, Option<Value>, u16, &str)] = &[
+        (
+            "POST",
+            "/hub/api/services/fresh",
+            None,
+            Some(spec.clone()),
+            403,
+            "",
+        ),
+        (
+            "POST",
+            "/hub/api/services/fresh",
+            Some(ALICE),
+            Some(spec.clone()),
+            403,
+            "",
+        ),
+        (
+            "POST",
+            "/hub/api/services/fresh",
+            Some(ADMIN),
+            None,
+            400,
+            "Invalid service data",
+        ),
+        (
+            "POST",
+            "/hub/api/services/fresh",
+            Some(ADMIN),
+            Some(json!({})),
+            400,
+            "Invalid service data",
+        ),
+        (
+            "POST",
+            "/hub/api/services/fresh",
+            Some(ADMIN),
+            Some(json!({"url": 5})),
+            400,
+            "service.url must be <class 'str'>, not: <class 'int'>",
+        ),
+        (
+            "POST",
+            "/hub/api/services/fresh",
+            Some(ADMIN),
+            Some(json!({"bogus": 1})),
+            400,
+            "Invalid JSON keys",
+        ),
+        (
+            "POST",
+            "/hub/api/services/fresh",
+            Some(ADMIN),
+            Some(json!({"command": ["run"]})),
+            400,
+            "Can not create managed service fresh at runtime",
+        ),
+        (
+            "POST",
+            "/hub/api/services/announce",
+            Some(ADMIN),
+            Some(spec.clone()),
+            409,
+            "Service announce already exists",
+        ),
+        (
+            "POST",
+            "/hub/api/services/fresh",
+            Some(ADMIN),
+            Some(spec.clone()),
+            201,
+            "",
+        ),
+        (
+            "POST",
+            "/hub/api/services/fresh",
+            Some(ADMIN),
+            Some(spec.clone()),
+            409,
+            "already exists",
+        ),
+        (
+            "DELETE",
+            "/hub/api/services/announce",
+            Some(ADMIN),
+            None,
+            405,
+            "Service announce is not modifiable at runtime",
+        ),
+        (
+            "DELETE",
+            "/hub/api/services/fresh",
+            Some(ALICE),
+            None,
+            403,
+            "",
+        ),
+    ];
+    for (method, path, who, body, expected, message) in cases {
+        let (status, json, _) = call(&app, method, path, *who, body.clone()).await;
+        assert_eq!(
+            status.as_u16(),
+            *expected,
+            "{method} {path} {body:?}: {json}"
+        );
+        let shown = json["message"].as_str().unwrap_or_default();
+        assert!(shown.contains(message), "{method} {path}: {json}");
+    }
+    let routes = proxy.0.lock().unwrap().clone();
+    assert_eq!(
+        routes.get("/services/fresh/").map(|r| r["target"].clone()),
+        Some(json!("http://127.0.0.1:7777"))
+    );
+    let (status, me, _) = call(&app, "GET", "/hub/api/user", Some(token), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["name"], json!("fresh"));
+    let (_, model, _) = call(&app, "GET", "/hub/api/services/fresh", Some(ADMIN), None).await;
+    assert_eq!(model["info"], json!({"a": 1}));
+    assert_eq!(model["prefix"], json!("/services/fresh/"));
+
+    let (status, _, _) = call(&app, "DELETE", "/hub/api/services/fresh", Some(ADMIN), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, json, _) =
+        call(&app, "DELETE", "/hub/api/services/fresh", Some(ADMIN), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{json}");
+    assert_eq!(json["message"], json!("Service fresh does not exist"));
+    assert!(!proxy.0.lock().unwrap().contains_key("/services/fresh/"));
+    let (status, _, _) = call(&app, "GET", "/hub/api/user", Some(token), None).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "the service's token went with it"
+    );
+}

@@ -41,6 +41,24 @@ fn key(i: usize, field: &str) -> String {
     format!("hub.services[{i}].{field}")
 }
 
+/// Where a service definition comes from, which decides how a bad one is reported.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ServiceOrigin {
+    /// `hub.services[i]`: a config error naming the key.
+    Config(usize),
+    /// `POST /hub/api/services/{name}`: a 400.
+    Api,
+}
+
+impl ServiceOrigin {
+    fn error(self, field: &str, message: impl std::fmt::Display) -> CoreError {
+        match self {
+            Self::Config(i) => CoreError::config(key(i, field), message),
+            Self::Api => CoreError::BadRequest(message.to_string()),
+        }
+    }
+}
+
 fn random_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::fill(&mut bytes);
@@ -56,7 +74,11 @@ impl Hub {
     ) -> Result<BTreeMap<String, Vec<String>>, CoreError> {
         let mut commands = BTreeMap::new();
         for (i, service) in services.iter().enumerate() {
-            if self.load_service(i, service).await? {
+            if self
+                .load_service(ServiceOrigin::Config(i), service)
+                .await?
+                .is_some()
+            {
                 commands.insert(service.name.clone(), service.command.clone());
             }
         }
@@ -83,20 +105,28 @@ impl Hub {
         Ok(commands)
     }
 
-    /// One service; `false` if a service made through the API has this name (left alone, as
-    /// JupyterHub does).
-    async fn load_service(&self, i: usize, spec: &StartupService) -> Result<bool, CoreError> {
-        ServiceName::new(spec.name.as_str()).map_err(|e| CoreError::config(key(i, "name"), e))?;
+    /// One service, created or updated; `None` if a service from the other origin has this
+    /// name (left alone, as JupyterHub does).
+    pub(crate) async fn load_service(
+        &self,
+        origin: ServiceOrigin,
+        spec: &StartupService,
+    ) -> Result<Option<ganymede_db::ServiceRow>, CoreError> {
+        let from_config = matches!(origin, ServiceOrigin::Config(_));
+        ServiceName::new(spec.name.as_str()).map_err(|e| origin.error("name", e))?;
         let existing = self.db.get_service(&spec.name).await?;
-        if existing.as_ref().is_some_and(|s| !s.from_config) {
+        if existing
+            .as_ref()
+            .is_some_and(|s| s.from_config != from_config)
+        {
             tracing::error!(service = %spec.name, "a service from the config has the name of a service created through the API; keeping the latter");
-            return Ok(false);
+            return Ok(None);
         }
         if let Some(url) = &spec.url {
-            let parsed = url::Url::parse(url).map_err(|e| CoreError::config(key(i, "url"), e))?;
+            let parsed = url::Url::parse(url).map_err(|e| origin.error("url", e))?;
             if !matches!(parsed.scheme(), "http" | "https") {
-                return Err(CoreError::config(
-                    key(i, "url"),
+                return Err(origin.error(
+                    "url",
                     format!(
                         "unsupported scheme in URL for service {}: {url}; must be http[s]",
                         spec.name
@@ -107,15 +137,15 @@ impl Hub {
         for scope in &spec.oauth_client_allowed_scopes {
             self.registry
                 .parse(scope)
-                .map_err(|e| CoreError::config(key(i, "oauth_client_allowed_scopes"), e))?;
+                .map_err(|e| origin.error("oauth_client_allowed_scopes", e))?;
         }
         let client_id = spec
             .oauth_client_id
             .clone()
             .unwrap_or_else(|| format!("service-{}", spec.name));
         if !client_id.starts_with("service-") {
-            return Err(CoreError::config(
-                key(i, "oauth_client_id"),
+            return Err(origin.error(
+                "oauth_client_id",
                 format!(
                     "service {} has oauth_client_id={client_id:?}; service OAuth client ids must start with 'service-'",
                     spec.name
@@ -133,8 +163,8 @@ impl Hub {
             .clone()
             .or_else(|| spec.url.as_ref().map(|_| format!("{prefix}oauth_callback")));
         if oauth && redirect_uri.is_none() {
-            return Err(CoreError::config(
-                key(i, "oauth_redirect_uri"),
+            return Err(origin.error(
+                "oauth_redirect_uri",
                 format!(
                     "service {} has oauth configured, but is missing required oauth_redirect_uri",
                     spec.name
@@ -151,11 +181,11 @@ impl Hub {
                 info: Value::Object(spec.info.clone()),
                 display: spec.display,
                 oauth_no_confirm: spec.oauth_no_confirm,
-                from_config: true,
+                from_config,
             })
             .await?;
         if existing.is_none() {
-            tracing::info!(service = %spec.name, "created a service from the config");
+            tracing::info!(service = %spec.name, from_config, "created a service");
             if spec.admin {
                 tracing::warn!(service = %spec.name, "the service's admin flag is deprecated since JupyterHub 2.0; assign roles with hub.load_roles");
             }
@@ -170,11 +200,16 @@ impl Hub {
                     session_id: None,
                     oauth_client_id: None,
                     scopes: vec!["inherit".to_owned()],
-                    note: "from config".to_owned(),
+                    note: if from_config {
+                        "from config"
+                    } else {
+                        "from the API"
+                    }
+                    .to_owned(),
                     expires_at: None,
                 })
                 .await?;
-            tracing::info!(service = %spec.name, "added the service's API token from the config");
+            tracing::info!(service = %spec.name, "added the service's API token");
         }
         match (oauth, redirect_uri) {
             (true, Some(redirect_uri)) => {
@@ -205,6 +240,6 @@ impl Hub {
                 }
             }
         }
-        Ok(true)
+        Ok(Some(row))
     }
 }

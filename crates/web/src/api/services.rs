@@ -18,7 +18,7 @@ use crate::error::ApiError;
 pub(super) fn routes() -> Router<Arc<Hub>> {
     Router::new()
         .route("/services", get(list))
-        .route("/services/{name}", get(get_one))
+        .route("/services/{name}", get(get_one).post(create).delete(remove))
         .route("/proxy", get(routes_list).post(sync).patch(patch))
 }
 
@@ -36,6 +36,27 @@ async fn get_one(
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(hub.get_service(&identity, &name).await?))
+}
+
+/// `POST /services/{name}`: 201 with the new service's model.
+async fn create(
+    State(hub): State<Arc<Hub>>,
+    Caller(identity): Caller,
+    Path(name): Path<String>,
+    body: String,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let model = hub.create_service(&identity, &name, &body).await?;
+    Ok((StatusCode::CREATED, Json(model)))
+}
+
+/// `DELETE /services/{name}`: 200 with an empty body, as JupyterHub.
+async fn remove(
+    State(hub): State<Arc<Hub>>,
+    Caller(identity): Caller,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    hub.remove_service(&identity, &name).await?;
+    Ok(StatusCode::OK)
 }
 
 /// `GET /proxy`: `{routespec: route}`, paginated with the media type.

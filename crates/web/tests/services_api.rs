@@ -375,7 +375,16 @@ async fn services_made_and_removed_at_run_time() {
     let app = app(Some(Arc::clone(&proxy))).await;
     let token = "runtime-service-token-000000000001";
     let spec = json!({"url": "http://127.0.0.1:7777", "api_token": token, "info": {"a": 1}});
-    let cases: &[(&str, &str, Option<&str>, Option<Value>, u16, &str)] = &[
+    // (method, path, token, body, status, part of the message)
+    type MessageCase = (
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+        Option<Value>,
+        u16,
+        &'static str,
+    );
+    let cases: &[MessageCase] = &[
         (
             "POST",
             "/hub/api/services/fresh",

@@ -153,7 +153,7 @@ def test_login_spawn_lab_runs_cell(hub):
     alice = hub.login(ALICE)
     # the start page is a form posting the XSRF token; posting it starts the server
     r = alice.get(f"{hub.url}/hub/spawn/{ALICE}", timeout=30)
-    assert r.status_code == 200 and 'id="spawn-form"' in r.text, r.text[:500]
+    assert r.status_code == 200 and 'id="spawn_form"' in r.text, r.text[:500]
     r = alice.post(f"{hub.url}/hub/spawn/{ALICE}", data={"_xsrf": xsrf_of(alice)},
                    allow_redirects=False, timeout=60)
     assert r.status_code == 302, f"spawn: {r.status_code} {r.text[:500]}"

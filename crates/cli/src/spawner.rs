@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use ganymede_config::Config;
-use ganymede_core::{Hub, SpawnSettings};
+use ganymede_config::{Config, Profile};
+use ganymede_core::{Hub, ProfileOverrides, SpawnProfile, SpawnSettings};
 use ganymede_spawn::{LocalProcess, LocalProcessOptions};
 
 /// The hub with the local-process spawner configured by `[spawner]` and the spawn limits of
@@ -32,7 +32,8 @@ pub(crate) async fn attach(hub: Hub, config: &Config, hub_api_url: &str) -> anyh
         term_timeout: Duration::from_secs(spawner.term_timeout),
     });
     let settings = SpawnSettings {
-        argv: cmd.iter().chain(&spawner.args).cloned().collect(),
+        cmd,
+        args: spawner.args.clone(),
         environment: spawner.environment.clone(),
         notebook_dir: spawner.notebook_dir.clone(),
         default_url: spawner.default_url.clone(),
@@ -47,9 +48,29 @@ pub(crate) async fn attach(hub: Hub, config: &Config, hub_api_url: &str) -> anyh
         log_dir,
         debug: spawner.debug,
         oauth_client_allowed_scopes: spawner.oauth_client_allowed_scopes.clone(),
+        options_form: spawner.options_form.clone(),
+        profiles: spawner.profiles.iter().map(profile).collect(),
         ..SpawnSettings::default()
     };
     Ok(hub.with_spawner(Arc::new(local), settings)?)
+}
+
+/// A `[[spawner.profiles]]` table as the hub applies it.
+fn profile(profile: &Profile) -> SpawnProfile {
+    let over = &profile.spawner_override;
+    SpawnProfile {
+        slug: profile.slug.clone(),
+        display_name: profile.display_name.clone(),
+        description: profile.description.clone(),
+        default: profile.default,
+        overrides: ProfileOverrides {
+            cmd: over.cmd.clone(),
+            args: over.args.clone(),
+            environment: over.environment.clone().unwrap_or_default(),
+            default_url: over.default_url.clone(),
+            notebook_dir: over.notebook_dir.clone(),
+        },
+    }
 }
 
 /// Every `interval`, notices servers whose process died and cleans them up.

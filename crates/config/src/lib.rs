@@ -27,9 +27,9 @@ pub use error::{ConfigError, Problem, ProblemKind};
 pub use generate::generate_config;
 pub use load::{ConfigFile, DEFAULT_CONFIG_FILE, load};
 pub use model::{
-    AuthenticatorClass, AuthenticatorSection, Config, GroupSpec, HubSection, Profile, ProxyMode,
-    ProxySection, RoleSpec, ServiceSpec, SharedPasswordSection, SpawnerSection, TokenMap,
-    UsersFileSection,
+    AuthenticatorClass, AuthenticatorSection, Config, GroupSpec, HubSection, Profile,
+    ProfileOverride, ProxyMode, ProxySection, RoleSpec, ServiceSpec, SharedPasswordSection,
+    SpawnerSection, TokenMap, UsersFileSection,
 };
 pub use secret::{REDACTED, Secret};
 pub use secrets::{

@@ -16,7 +16,7 @@ use url::Url;
 pub use auth::{AuthenticatorClass, AuthenticatorSection, SharedPasswordSection, UsersFileSection};
 pub use hub::{GroupSpec, HubSection, RoleSpec, ServiceSpec, TokenMap};
 pub use proxy::{ProxyMode, ProxySection};
-pub use spawner::{Profile, SpawnerSection};
+pub use spawner::{Profile, ProfileOverride, SpawnerSection};
 
 /// Ganymede's whole configuration, as read from `ganymede.toml`, `GANYMEDE_*` variables and flags.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::model::{
-    AuthenticatorSection, Config, GroupSpec, HubSection, Profile, ProxySection, RoleSpec,
-    ServiceSpec, SharedPasswordSection, SpawnerSection, UsersFileSection,
+    AuthenticatorSection, Config, GroupSpec, HubSection, Profile, ProfileOverride, ProxySection,
+    RoleSpec, ServiceSpec, SharedPasswordSection, SpawnerSection, UsersFileSection,
 };
 
 /// What a key holds.
@@ -278,6 +278,7 @@ pub(crate) fn field_orders() -> BTreeMap<&'static str, Vec<String>> {
         ("UsersFileSection", keys_of(&UsersFileSection::default())),
         ("SpawnerSection", keys_of(&SpawnerSection::default())),
         ("Profile", keys_of(&Profile::default())),
+        ("ProfileOverride", keys_of(&ProfileOverride::default())),
         ("ProxySection", keys_of(&ProxySection::default())),
     ])
 }

@@ -42,8 +42,9 @@ pub use servers::{NO_SPAWNER, Progress};
 pub use session::SessionKeys;
 pub use shares::{Recipient, ShareCodeDeletion, ShareCodeRequest, ShareRequest};
 pub use spawn::{
-    ProgressEvents, ServerCheck, SpawnSettings, SpawnSetupError, StartOutcome, StopOutcome,
-    access_scopes, client_id, is_terminal,
+    PROFILE_KEY, ProfileError, ProfileOverrides, ProgressEvents, ServerCheck, SpawnProfile,
+    SpawnSettings, SpawnSetupError, StartOutcome, StopOutcome, access_scopes, chosen_profile,
+    client_id, default_profile, is_terminal, options_from_form,
 };
 pub use startup::{StartupGroup, StartupRole, StartupService, StartupState};
 pub use time::iso8601;

@@ -164,6 +164,9 @@ impl Hub {
             .user_options
             .or_else(|| existing.as_ref().map(|e| e.user_options.clone()))
             .unwrap_or_else(|| json!({}));
+        // An unknown profile is the caller's mistake: answer 400 before anything is recorded.
+        crate::spawn::chosen_profile(&spawning.settings.profiles, &user_options)
+            .map_err(|e| bad(e.to_string()))?;
         let record = self
             .db
             .upsert_server(

@@ -7,6 +7,7 @@
 
 mod env;
 pub(crate) mod lifecycle;
+mod profiles;
 mod progress;
 mod queue;
 mod restore;
@@ -23,6 +24,10 @@ use tokio_util::sync::CancellationToken;
 
 pub use env::{access_scopes, client_id};
 pub use lifecycle::{StartOutcome, StopOutcome};
+pub use profiles::{
+    PROFILE_KEY, ProfileError, ProfileOverrides, SpawnProfile, chosen_profile, default_profile,
+    options_from_form,
+};
 pub use progress::{ProgressEvents, is_terminal};
 pub use restore::ServerCheck;
 
@@ -33,8 +38,10 @@ use queue::{QueueLimits, SpawnQueue};
 /// `[spawner]` and the hub's spawn limits, with JupyterHub's names and defaults.
 #[derive(Debug, Clone)]
 pub struct SpawnSettings {
-    /// `cmd` then `args`.
-    pub argv: Vec<String>,
+    /// `cmd`: the program and its first arguments.
+    pub cmd: Vec<String>,
+    /// `args`: extra arguments after `cmd`.
+    pub args: Vec<String>,
     /// Extra variables; `{username}` is expanded.
     pub environment: BTreeMap<String, String>,
     /// `notebook_dir` (`JUPYTERHUB_ROOT_DIR`).
@@ -63,6 +70,10 @@ pub struct SpawnSettings {
     pub debug: bool,
     /// Scopes a server's OAuth client may ask for besides access to the server.
     pub oauth_client_allowed_scopes: Vec<String>,
+    /// `options_form`: the HTML snippet the spawn page shows before a start.
+    pub options_form: Option<String>,
+    /// `profiles`: the environments the spawn page offers; `user_options.profile` picks one.
+    pub profiles: Vec<SpawnProfile>,
     /// How long `POST .../server` waits before answering 202.
     pub slow_spawn_timeout: Duration,
     /// How long `DELETE .../server` waits before answering 202.
@@ -72,7 +83,8 @@ pub struct SpawnSettings {
 impl Default for SpawnSettings {
     fn default() -> Self {
         Self {
-            argv: vec!["jupyterhub-singleuser".to_owned()],
+            cmd: vec!["jupyterhub-singleuser".to_owned()],
+            args: Vec::new(),
             environment: BTreeMap::new(),
             notebook_dir: None,
             default_url: None,
@@ -87,6 +99,8 @@ impl Default for SpawnSettings {
             log_dir: PathBuf::from("server-logs"),
             debug: false,
             oauth_client_allowed_scopes: Vec::new(),
+            options_form: None,
+            profiles: Vec::new(),
             slow_spawn_timeout: Duration::from_secs(10),
             slow_stop_timeout: Duration::from_secs(10),
         }
@@ -177,6 +191,12 @@ impl Hub {
             in_flight: InFlight::default(),
         }));
         Ok(self)
+    }
+
+    /// The spawner settings, for the spawn page's options form and profiles; `None` for a hub
+    /// built without a spawner.
+    pub fn spawn_settings(&self) -> Option<&SpawnSettings> {
+        self.spawning.as_ref().map(|s| &s.settings)
     }
 
     /// How many spawns wait in the queue and how many are starting.

@@ -47,6 +47,9 @@ pub struct SpawnRequest {
     pub port: u16,
     /// Where the server's output goes; the hub shows its last lines when a start fails.
     pub log_path: PathBuf,
+    /// The server's `user_options` (from the spawn page's form or the API), offered to spawners
+    /// that act on them; the hub has already applied the chosen profile to `argv` and `env`.
+    pub user_options: serde_json::Value,
 }
 
 /// A server that was started.

@@ -190,6 +190,10 @@ fn unknown_keys_in_the_file_name_the_line_and_the_nearest_key() {
             "unknown key `hub.load_groups.staff.user` in ganymede.toml line 2; did you mean `hub.load_groups.staff.users`?",
         ),
         (
+            "[[spawner.profiles]]\nslug = \"a\"\nspawner_override = { arg = [\"x\"] }\n",
+            "unknown key `spawner.profiles[0].spawner_override.arg` in ganymede.toml line 3; did you mean `spawner.profiles[0].spawner_override.args`?",
+        ),
+        (
             "[spawner]\nzzz_qqq = 1\n",
             "unknown key `spawner.zzz_qqq` in ganymede.toml line 2; `ganymede generate-config` lists every key",
         ),

@@ -27,10 +27,14 @@ pub struct SpawnerSection {
     pub start_timeout: u64,
     /// Seconds to wait for a started server to answer HTTP before giving up.
     pub http_timeout: u64,
-    /// HTML form fields shown before a server starts; the answers become the user options.
+    /// HTML form fields shown on the spawn page before a server starts (JupyterHub's
+    /// `Spawner.options_form`); each field's values become a list of strings in the server's
+    /// `user_options`. The snippet is trusted HTML from the deployer and is not escaped.
     #[schemars(example = "<label>Memory <input name=\"mem\"></label>")]
     pub options_form: Option<String>,
-    /// Profiles a user picks from before a server starts, each a `[[spawner.profiles]]` table.
+    /// Profiles a user picks from on the spawn page before a server starts, each a
+    /// `[[spawner.profiles]]` table (KubeSpawner's `profile_list`). The chosen slug is the
+    /// server's `user_options.profile`; without one the default profile applies.
     pub profiles: Vec<Profile>,
     /// IP address single-user servers listen on.
     pub ip: String,
@@ -84,14 +88,32 @@ impl Default for SpawnerSection {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct Profile {
-    /// Short unique name of the profile: letters, digits, `-` and `_`.
+    /// Short unique name of the profile: letters, digits, `-` and `_`; `{"profile": "<slug>"}` picks it through the API.
     pub slug: String,
     /// Name shown to users.
     pub display_name: String,
     /// Longer text shown under the name.
     pub description: String,
-    /// Preselect this profile (at most one may).
+    /// Preselect this profile, and use it when a start names none (at most one may; else the first).
     pub default: bool,
-    /// `[spawner]` keys that this profile changes, such as `args` or `environment`.
-    pub spawner_override: BTreeMap<String, serde_json::Value>,
+    /// `[spawner]` settings this profile changes: `cmd`, `args`, `environment` (added to `spawner.environment`), `default_url`, `notebook_dir`.
+    pub spawner_override: ProfileOverride,
+}
+
+/// The `[spawner]` settings a profile may change (`spawner_override = { args = ["--x"] }`).
+///
+/// Only what the hub computes per server is here; limits and timeouts stay hub-wide.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct ProfileOverride {
+    /// Replaces `spawner.cmd`.
+    pub cmd: Option<Vec<String>>,
+    /// Replaces `spawner.args`.
+    pub args: Option<Vec<String>>,
+    /// Variables set on top of `spawner.environment` (a name in both takes this value).
+    pub environment: Option<BTreeMap<String, String>>,
+    /// Replaces `spawner.default_url`.
+    pub default_url: Option<String>,
+    /// Replaces `spawner.notebook_dir`.
+    pub notebook_dir: Option<String>,
 }

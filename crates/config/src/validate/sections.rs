@@ -6,8 +6,6 @@ use super::Problems;
 use crate::model::{
     AuthenticatorClass, AuthenticatorSection, ProxyMode, ProxySection, SpawnerSection,
 };
-use crate::schema::{Seg, Tree};
-use crate::suggest::nearest_key;
 
 /// Shortest `user_password`, as JupyterHub's `SharedPasswordAuthenticator`.
 const USER_PASSWORD_MIN_LEN: usize = 8;
@@ -123,23 +121,26 @@ pub(super) fn spawner(spawner: &SpawnerSection, out: &mut Problems) {
             );
         }
         defaults += usize::from(profile.default);
-        let spawner_key = Seg::Key("spawner".to_owned());
-        for name in profile.spawner_override.keys() {
-            let tree = Tree::get();
-            if name == "profiles" || tree.field(&["spawner", name]).is_none() {
-                let hint = nearest_key(tree, std::slice::from_ref(&spawner_key), name)
-                    .and_then(|path| match path.as_slice() {
-                        [Seg::Key(section), Seg::Key(k)] if section == "spawner" => {
-                            Some(format!("; did you mean `{k}`?"))
-                        }
-                        _ => None,
-                    })
-                    .unwrap_or_default();
-                out.add(
-                    format!("{key}.spawner_override"),
-                    format!("`{name}` is not a `[spawner]` key{hint}"),
-                );
-            }
+        let over = &profile.spawner_override;
+        if over
+            .cmd
+            .as_ref()
+            .is_some_and(|cmd| cmd.first().is_none_or(|p| p.trim().is_empty()))
+        {
+            out.add(
+                format!("{key}.spawner_override.cmd"),
+                "must name the program, e.g. `[\"jupyterhub-singleuser\"]`",
+            );
+        }
+        if over
+            .environment
+            .as_ref()
+            .is_some_and(|env| env.keys().any(bad_name))
+        {
+            out.add(
+                format!("{key}.spawner_override.environment"),
+                "variable names must be non-empty, with no `=`",
+            );
         }
     }
     if defaults > 1 {

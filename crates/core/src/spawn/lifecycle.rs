@@ -16,9 +16,9 @@ use crate::error::CoreError;
 use crate::hub::Hub;
 use crate::model::Urls;
 use crate::py::url_escape_path;
-use crate::spawn::Spawning;
 use crate::spawn::env::{EnvInput, client_id, server_env};
 use crate::spawn::queue::Turn;
+use crate::spawn::{Spawning, chosen_profile};
 use crate::tokens::new_token;
 
 /// How many lines of the server's output a failure message shows.
@@ -265,7 +265,11 @@ impl Hub {
         undo: &mut Undo,
         cancel: &CancellationToken,
     ) -> Result<String, SpawnError> {
-        let settings = &spawning.settings;
+        // The profile was checked when the start was asked for; checking again here catches a
+        // config that changed between a queued start and its turn.
+        let profile = chosen_profile(&spawning.settings.profiles, &server.user_options)
+            .map_err(|e| e.to_string())?;
+        let settings = &spawning.settings.with_profile(profile);
         let id = server.id;
         let db_error = |e: DbError| format!("database error: {e}");
         if cancel.is_cancelled() {
@@ -305,11 +309,12 @@ impl Hub {
         let log_path = server_log_path(settings, &user.name, &server.name);
         let request = SpawnRequest {
             unix_user: user.name.clone(),
-            argv: settings.argv.clone(),
+            argv: settings.cmd.iter().chain(&settings.args).cloned().collect(),
             env,
             ip: settings.ip.clone(),
             port,
             log_path: log_path.clone(),
+            user_options: server.user_options.clone(),
         };
         let started =
             tokio::time::timeout(settings.start_timeout, spawning.spawner.start(&request))

@@ -39,6 +39,7 @@ fn request(dir: &TempDir, user: &str, script: &str) -> SpawnRequest {
         ip: "127.0.0.1".to_owned(),
         port: 1,
         log_path: dir.path().join("server.log"),
+        user_options: serde_json::json!({}),
     }
 }
 

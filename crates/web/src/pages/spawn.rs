@@ -2,10 +2,11 @@
 //! (`/hub/spawn-pending`), and the redirects of `/hub/user/...` and `/hub/user-redirect/...`
 //! that bring a browser to its server or to the spawn page.
 
+mod form;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use ganymede_core::CoreError;
@@ -44,6 +45,20 @@ fn paths(site: &Site, user: &str, server: &str) -> (String, String) {
     )
 }
 
+/// `/hub/spawn/<user>[/<server>]`.
+fn spawn_url_of(site: &Site, user: &str, server: &str) -> String {
+    paths(site, user, server).0
+}
+
+/// The progress page, carrying `next` on.
+fn pending_location(site: &Site, user: &str, server: &str, next: Option<&str>) -> String {
+    let (_, pending_url) = paths(site, user, server);
+    match next {
+        Some(next) => format!("{pending_url}?next={}", enc(next)),
+        None => pending_url,
+    }
+}
+
 fn core_error(site: &Site, visit: &mut Visit, error: &CoreError) -> Response {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     site.error(status, Some(&error.to_string()), Some(visit))
@@ -69,9 +84,10 @@ async fn server_model(
     }
 }
 
-/// `GET /hub/spawn[/{user}[/{server}]]`: a page whose form starts the server. The start is a
-/// POST with the XSRF token, so a link from another site cannot start anything; the page
-/// submits it by itself.
+/// `GET /hub/spawn[/{user}[/{server}]]`: the options form when `spawner.options_form` or
+/// `spawner.profiles` is set; otherwise a page whose form starts the server. The start is a
+/// POST with the XSRF token, so a link from another site cannot start anything; without
+/// options the page submits it by itself.
 pub(super) async fn spawn_page(
     State(site): State<Arc<Site>>,
     path: Option<Path<HashMap<String, String>>>,
@@ -90,7 +106,7 @@ pub(super) async fn spawn_page(
         Ok(model) => model,
         Err(response) => return response,
     };
-    let (spawn_url, pending_url) = paths(&site, &user, &server);
+    let (_, pending_url) = paths(&site, &user, &server);
     let next = query
         .get("next")
         .and_then(|n| safe_next(n, visit.host.as_deref()));
@@ -101,30 +117,25 @@ pub(super) async fn spawn_page(
     if model.get("pending").and_then(Value::as_str) == Some("spawn") {
         return redirect(&mut visit, &pending_url);
     }
-    let extra = context! {
-        for_user => user,
-        server_name => server,
-        spawn_url => spawn_url,
-        next => next,
+    let page = form::FormPage {
+        user: &user,
+        server: &server,
+        next,
+        error: None,
+        selected: None,
     };
-    site.page(&mut visit, StatusCode::OK, "spawn.html", extra)
+    let settings = site.hub.spawn_settings();
+    form::render(&site, &mut visit, StatusCode::OK, page, settings)
 }
 
-/// The start form's fields.
-#[derive(Debug, serde::Deserialize)]
-pub(super) struct SpawnForm {
-    #[serde(rename = "_xsrf", default)]
-    xsrf: String,
-    #[serde(default)]
-    next: Option<String>,
-}
-
-/// `POST /hub/spawn[/{user}[/{server}]]`: starts the server, then shows its progress.
+/// `POST /hub/spawn[/{user}[/{server}]]`: starts the server, with the form's answers as its
+/// `user_options` when the page asked for options, then shows its progress.
 pub(super) async fn spawn_submit(
     State(site): State<Arc<Site>>,
     path: Option<Path<HashMap<String, String>>>,
+    Query(query): Query<HashMap<String, String>>,
     mut visit: Visit,
-    Form(form): Form<SpawnForm>,
+    body: bytes::Bytes,
 ) -> Response {
     let path = path.map(|Path(p)| p).unwrap_or_default();
     let Some((user, server)) = target(
@@ -134,7 +145,11 @@ pub(super) async fn spawn_submit(
     ) else {
         return to_login(&site, &mut visit);
     };
-    if !visit.session.xsrf_ok(site.hub.sessions(), Some(&form.xsrf)) {
+    let fields = form::form_fields(&body);
+    if !visit
+        .session
+        .xsrf_ok(site.hub.sessions(), form::posted_xsrf(&fields, &query))
+    {
         return site.error(
             StatusCode::FORBIDDEN,
             Some("'_xsrf' argument missing or invalid"),
@@ -144,7 +159,16 @@ pub(super) async fn spawn_submit(
     let Some(identity) = visit.identity().cloned() else {
         return to_login(&site, &mut visit);
     };
-    let (_, pending_url) = paths(&site, &user, &server);
+    // `next` rides in the action URL (JupyterHub's), or in a field of older pages.
+    let next = query
+        .get("next")
+        .map(String::as_str)
+        .or_else(|| form::field(&fields, "next"))
+        .and_then(|n| safe_next(n, visit.host.as_deref()));
+    if let Some(settings) = site.hub.spawn_settings().filter(|s| s.has_options()) {
+        let target = (user.as_str(), server.as_str());
+        return form::submit(&site, &mut visit, target, settings, &fields, next).await;
+    }
     let wait = Some(std::time::Duration::from_secs(1));
     match site
         .hub
@@ -156,14 +180,7 @@ pub(super) async fn spawn_submit(
         Err(CoreError::BadRequest(message)) if message.ends_with("is already running") => {}
         Err(error) => return core_error(&site, &mut visit, &error),
     }
-    let next = form
-        .next
-        .as_deref()
-        .and_then(|n| safe_next(n, visit.host.as_deref()));
-    let location = match next {
-        Some(next) => format!("{pending_url}?next={}", enc(&next)),
-        None => pending_url,
-    };
+    let location = pending_location(&site, &user, &server, next.as_deref());
     redirect(&mut visit, &location)
 }
 

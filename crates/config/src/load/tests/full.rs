@@ -51,8 +51,8 @@ spawner_override = { args = ["--mem=1G"] }
         "service defaults apply inside tables"
     );
     assert_eq!(
-        config.spawner.profiles[0].spawner_override["args"][0],
-        "--mem=1G"
+        config.spawner.profiles[0].spawner_override.args,
+        Some(vec!["--mem=1G".to_owned()])
     );
     let debug = format!("{config:?}");
     for secret in ["abcdefgh12345678", "0123456789abcdef", "password1"] {

@@ -104,24 +104,23 @@ pub(super) const CASES: &[(&str, Mutate, &str)] = &[
         "invalid `spawner.profiles`: at most one profile may have `default = true`",
     ),
     (
-        "profile overrides an unknown key",
+        "profile overrides cmd with nothing",
         |c| {
             let mut p = profile("a", false);
-            p.spawner_override
-                .insert("arg".into(), serde_json::json!(["x"]));
+            p.spawner_override.cmd = Some(Vec::new());
             c.spawner.profiles = vec![p];
         },
-        "invalid `spawner.profiles[0].spawner_override`: `arg` is not a `[spawner]` key; did you mean `args`?",
+        "invalid `spawner.profiles[0].spawner_override.cmd`: must name the program",
     ),
     (
-        "profile overrides profiles",
+        "profile environment name",
         |c| {
             let mut p = profile("a", false);
-            p.spawner_override
-                .insert("profiles".into(), serde_json::json!([]));
+            p.spawner_override.environment =
+                Some([("A=B".to_owned(), "x".to_owned())].into_iter().collect());
             c.spawner.profiles = vec![p];
         },
-        "`profiles` is not a `[spawner]` key",
+        "invalid `spawner.profiles[0].spawner_override.environment`: variable names must be non-empty",
     ),
     (
         "proxy api_url scheme",

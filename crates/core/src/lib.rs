@@ -19,6 +19,7 @@ mod oauth;
 mod proxy;
 pub mod py;
 mod servers;
+mod servers_edit;
 mod services;
 mod services_edit;
 mod session;

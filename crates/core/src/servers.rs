@@ -41,15 +41,15 @@ pub enum Progress {
 /// The body of a start request: `display_name` and `user_options` (JupyterHub 6's
 /// `get_server_json_body`: a body with neither key is the options themselves).
 #[derive(Debug, Default)]
-struct ServerRequest {
-    display_name: Option<String>,
-    user_options: Option<Value>,
+pub(crate) struct ServerRequest {
+    pub(crate) display_name: Option<String>,
+    pub(crate) user_options: Option<Value>,
 }
 
 impl Hub {
     /// Checks `scope` on the server (a `!server=`, `!user=` or `!group=` filter may grant it)
     /// and returns the user.
-    async fn server_user(
+    pub(crate) async fn server_user(
         &self,
         identity: &Identity,
         name: &str,
@@ -65,7 +65,7 @@ impl Hub {
         Ok((user, row))
     }
 
-    async fn named_server(
+    pub(crate) async fn named_server(
         &self,
         user: &UserRow,
         server: &str,
@@ -75,7 +75,21 @@ impl Hub {
 
     /// JupyterHub's `_check_named_server_request`: named servers enabled, a valid new name,
     /// and the per-user limit.
-    async fn check_named_server(&self, user: &UserRow, server: &str) -> Result<(), CoreError> {
+    pub(crate) async fn check_named_server(
+        &self,
+        user: &UserRow,
+        server: &str,
+    ) -> Result<(), CoreError> {
+        self.check_named_server_limit(user, server, true).await
+    }
+
+    /// The same, the limit checked only with `check_limit` (a rename keeps the count).
+    pub(crate) async fn check_named_server_limit(
+        &self,
+        user: &UserRow,
+        server: &str,
+        check_limit: bool,
+    ) -> Result<(), CoreError> {
         if !self.settings().allow_named_servers {
             return Err(bad("Named servers are not enabled."));
         }
@@ -90,7 +104,7 @@ impl Hub {
             .spawning
             .as_ref()
             .map_or(0, |s| s.settings.named_server_limit_per_user);
-        if limit > 0 {
+        if check_limit && limit > 0 {
             let servers = self.db.list_servers(user.id, Pagination::new(0, 1)).await?;
             let default = self.named_server(user, "").await?.is_some();
             let named = servers.total.saturating_sub(u64::from(default));
@@ -288,7 +302,7 @@ impl Hub {
 }
 
 /// JupyterHub's `get_server_json_body`.
-fn server_request(body: Option<&Value>) -> Result<ServerRequest, CoreError> {
+pub(crate) fn server_request(body: Option<&Value>) -> Result<ServerRequest, CoreError> {
     check_server_request(body)?;
     let Some(Value::Object(body)) = body.filter(|b| truthy(Some(b))) else {
         return Ok(ServerRequest::default());

@@ -241,12 +241,14 @@ impl Db {
         self.update_server(id, query).await
     }
 
-    /// Renames a (stopped) named server; [`DbError::ServerExists`] if the name is taken.
-    pub async fn rename_server(&self, id: ServerId, new_name: &str) -> Result<()> {
+    /// Renames a (stopped) named server, whose URL prefix moves with it;
+    /// [`DbError::ServerExists`] if the name is taken.
+    pub async fn rename_server(&self, id: ServerId, new_name: &str, base_url: &str) -> Result<()> {
         check_name("server name", new_name, true)?;
         let done = self
-            .q("UPDATE servers SET name = ? WHERE id = ?")
+            .q("UPDATE servers SET name = ?, base_url = ? WHERE id = ?")
             .bind(new_name.to_owned())
+            .bind(base_url.to_owned())
             .bind(id.0)
             .execute(&self.pool)
             .await
@@ -260,6 +262,20 @@ impl Db {
             return Err(not_found(id));
         }
         Ok(())
+    }
+
+    /// Sets what a user may edit on a server: its display name and its options.
+    pub async fn set_server_options(
+        &self,
+        id: ServerId,
+        display_name: &str,
+        user_options: &Value,
+    ) -> Result<()> {
+        let query = self
+            .q("UPDATE servers SET display_name = ?, user_options = ? WHERE id = ?")
+            .bind(display_name.to_owned())
+            .bind(to_json(user_options));
+        self.update_server(id, query).await
     }
 
     /// Deletes a server record with its events, OAuth client and shares.

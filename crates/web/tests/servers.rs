@@ -276,3 +276,145 @@ async fn progress_says_nothing_is_starting() {
     ];
     run(&env.app, cases).await;
 }
+
+/// JupyterHub 6.0's `GET`, `PUT` and `PATCH` on one server: the model, a named server made
+/// without starting it, and a stopped server renamed or given new options.
+#[tokio::test]
+async fn servers_are_read_made_and_edited_without_starting() {
+    let env = server_env(true).await;
+    let cases: &[Case] = &[
+        ("GET", "/hub/api/users/alice/servers/gpu", None, "", 403, ""),
+        (
+            "GET",
+            "/hub/api/users/alice/servers/nope",
+            Some(ALICE),
+            "",
+            404,
+            "",
+        ),
+        (
+            "GET",
+            "/hub/api/users/alice/servers/gpu",
+            Some(READER),
+            "",
+            200,
+            "",
+        ),
+        (
+            "PUT",
+            "/hub/api/users/alice/servers/cpu",
+            Some(READER),
+            "",
+            404,
+            "",
+        ),
+        (
+            "PUT",
+            "/hub/api/users/alice/servers/",
+            Some(ALICE),
+            "",
+            409,
+            "User alice already has a default server",
+        ),
+        (
+            "PUT",
+            "/hub/api/users/alice/servers/gpu",
+            Some(ALICE),
+            "",
+            409,
+            "User alice already has server gpu",
+        ),
+        (
+            "PUT",
+            "/hub/api/users/alice/servers/cpu",
+            Some(ALICE),
+            r#"{"display_name": "My CPU", "user_options": {"mem": "4G"}}"#,
+            201,
+            "",
+        ),
+        (
+            "PATCH",
+            "/hub/api/users/alice/servers/cpu",
+            Some(ALICE),
+            "{}",
+            400,
+            "Must specify at least one field to modify.",
+        ),
+        (
+            "PATCH",
+            "/hub/api/users/alice/servers/cpu",
+            Some(ALICE),
+            r#"{"colour": "red"}"#,
+            400,
+            "Unexpected fields: colour, supported fields: name,display_name,user_options",
+        ),
+        (
+            "PATCH",
+            "/hub/api/users/alice/servers/cpu",
+            Some(ALICE),
+            r#"{"name": "gpu"}"#,
+            409,
+            "User alice already has server 'gpu'",
+        ),
+        (
+            "PATCH",
+            "/hub/api/users/alice/servers/cpu",
+            Some(ALICE),
+            r#"{"user_options": [1]}"#,
+            400,
+            "user_options must be a dict",
+        ),
+        (
+            "PATCH",
+            "/hub/api/users/alice/servers/none",
+            Some(ALICE),
+            r#"{"display_name": "x"}"#,
+            404,
+            "User alice has no such server 'none'",
+        ),
+        (
+            "PATCH",
+            "/hub/api/users/alice/servers/cpu",
+            Some(ALICE),
+            r#"{"name": "cpu2", "user_options": {"mem": "8G"}}"#,
+            200,
+            "",
+        ),
+    ];
+    run(&env.app, cases).await;
+
+    let (status, model, _) = send(
+        &env.app,
+        "GET",
+        "/hub/api/users/alice/servers/cpu2",
+        Some(ALICE),
+        "",
+    )
+    .await;
+    assert_eq!(status, 200, "{model}");
+    assert_eq!(model["name"], "cpu2");
+    assert_eq!(model["display_name"], "My CPU");
+    assert_eq!(model["user_options"], serde_json::json!({"mem": "8G"}));
+    assert_eq!(model["url"], "/user/alice/cpu2/");
+    assert_eq!(model["stopped"], true);
+    let (status, _, _) = send(
+        &env.app,
+        "GET",
+        "/hub/api/users/alice/servers/cpu",
+        Some(ALICE),
+        "",
+    )
+    .await;
+    assert_eq!(status, 404, "the old name is gone");
+
+    let flat = server_env(false).await;
+    let cases: &[Case] = &[(
+        "PUT",
+        "/hub/api/users/alice/servers/cpu",
+        Some(ALICE),
+        "",
+        400,
+        "Named servers are not enabled.",
+    )];
+    run(&flat.app, cases).await;
+}

@@ -180,9 +180,14 @@ pub(crate) async fn servers_endpoint_list_rename_delete(ctx: Ctx) {
     let gpu = db.get_server_by_id(gpu.id).await.unwrap().unwrap();
     assert_eq!((gpu.spawner_state.clone(), gpu.state_version), (state, 3));
 
-    let err = db.rename_server(gpu.id, "cpu").await.unwrap_err();
+    let err = db
+        .rename_server(gpu.id, "cpu", "/user/alice/cpu/")
+        .await
+        .unwrap_err();
     assert!(matches!(err, DbError::ServerExists { .. }), "{err}");
-    db.rename_server(gpu.id, "tpu").await.unwrap();
+    db.rename_server(gpu.id, "tpu", "/user/alice/tpu/")
+        .await
+        .unwrap();
     assert_eq!(db.get_server(alice.id, "gpu").await.unwrap(), None);
     assert!(db.get_server(alice.id, "tpu").await.unwrap().is_some());
 

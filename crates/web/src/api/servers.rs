@@ -1,14 +1,15 @@
-//! `/hub/api/users/{name}/server[s/{server}]` (start, stop, progress) and
+//! `/hub/api/users/{name}/server[s/{server}]` (model, create, edit, start, stop, progress) and
 //! `/hub/api/users/{name}/activity`.
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Json, Router};
 use ganymede_core::{Hub, StartOutcome, StopOutcome};
 use http::{HeaderValue, StatusCode};
+use serde_json::Value;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -24,11 +25,19 @@ pub(super) fn routes() -> Router<Arc<Hub>> {
         // JupyterHub's pattern `servers/([^/]*)` lets the name be empty: the default server.
         .route(
             "/users/{name}/servers/",
-            post(start_default).delete(stop_default),
+            get(get_default)
+                .put(create_default)
+                .patch(edit_default)
+                .post(start_default)
+                .delete(stop_default),
         )
         .route(
             "/users/{name}/servers/{server}",
-            post(start_named).delete(stop_named),
+            get(get_named)
+                .put(create_named)
+                .patch(edit_named)
+                .post(start_named)
+                .delete(stop_named),
         )
         .route(
             "/users/{name}/servers/{server}/progress",
@@ -102,6 +111,68 @@ async fn start_named(
     body: String,
 ) -> Result<Response, ApiError> {
     start(&hub, caller, &name, &server, &body).await
+}
+
+/// `GET /users/{name}/servers/`: the default server's model.
+async fn get_default(
+    State(hub): State<Arc<Hub>>,
+    Caller(identity): Caller,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(hub.get_server_model(&identity, &name, "").await?))
+}
+
+/// `PUT /users/{name}/servers/`: always 409, the default server exists.
+async fn create_default(
+    State(hub): State<Arc<Hub>>,
+    Caller(identity): Caller,
+    Path(name): Path<String>,
+    body: String,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let model = hub.create_server(&identity, &name, "", &body).await?;
+    Ok((StatusCode::CREATED, Json(model)))
+}
+
+/// `PATCH /users/{name}/servers/`: the default server renamed or given new options.
+async fn edit_default(
+    State(hub): State<Arc<Hub>>,
+    Caller(identity): Caller,
+    Path(name): Path<String>,
+    body: String,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(hub.edit_server(&identity, &name, "", &body).await?))
+}
+
+/// `GET /users/{name}/servers/{server}`: the server's model.
+async fn get_named(
+    State(hub): State<Arc<Hub>>,
+    Caller(identity): Caller,
+    Path((name, server)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(hub.get_server_model(&identity, &name, &server).await?))
+}
+
+/// `PUT /users/{name}/servers/{server}`: 201 with the new (stopped) server's model.
+async fn create_named(
+    State(hub): State<Arc<Hub>>,
+    Caller(identity): Caller,
+    Path((name, server)): Path<(String, String)>,
+    body: String,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let model = hub.create_server(&identity, &name, &server, &body).await?;
+    Ok((StatusCode::CREATED, Json(model)))
+}
+
+/// `PATCH /users/{name}/servers/{server}`: the edited server's model.
+async fn edit_named(
+    State(hub): State<Arc<Hub>>,
+    Caller(identity): Caller,
+    Path((name, server)): Path<(String, String)>,
+    body: String,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        hub.edit_server(&identity, &name, &server, &body).await?,
+    ))
 }
 
 /// `DELETE /users/{name}/server`.

@@ -11,6 +11,7 @@ mod profiles;
 mod progress;
 mod queue;
 mod restore;
+mod stop;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;

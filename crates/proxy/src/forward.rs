@@ -21,6 +21,7 @@ use percent_encoding::percent_decode_str;
 use crate::body::{self, Direction, Observed, ProxyBody};
 use crate::error_page::ErrorPageKind;
 use crate::headers::{self, ClientSide};
+use crate::http1::ClientUpgrade;
 use crate::route_table::Route;
 use crate::splice;
 use crate::state::DataPlane;
@@ -86,7 +87,7 @@ async fn route_request(
     };
     let request_uri = req.uri().clone();
     let mut req = req;
-    let client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut req));
+    let client_upgrade = upgrade.then(|| ClientUpgrade::take(&mut req));
     let (mut parts, incoming) = req.into_parts();
     let request_host = headers::request_host(&parts.headers, &parts.uri).map(str::to_owned);
     rewrite_request_headers(

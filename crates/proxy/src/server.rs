@@ -4,15 +4,11 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, UnixListener};
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
@@ -21,17 +17,16 @@ use tokio_util::task::TaskTracker;
 use crate::api::{self, ApiState};
 use crate::body::{self, ProxyBody};
 use crate::config::{Listen, ProxyConfig};
+use crate::conn::{self, Builders};
 use crate::forward;
 use crate::headers::ClientSide;
+use crate::http1;
 use crate::metrics::Metrics;
 use crate::state::DataPlane;
 use crate::store::RouteStore;
 
 /// How long open requests may finish after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-
-/// The biggest request head (request line and headers) a client may send; more is a 431.
-const MAX_HEAD: usize = 32 * 1024;
 
 /// The proxy could not start.
 #[derive(Debug, thiserror::Error)]
@@ -242,7 +237,7 @@ impl Proxy {
     pub async fn serve(self, shutdown: impl Future<Output = ()>) {
         let cancel = CancellationToken::new();
         let tracker = TaskTracker::new();
-        let builder = Arc::new(connection_builder(self.keep_alive));
+        let builders = Arc::new(Builders::new(self.keep_alive));
 
         let plane = self.plane;
         let metrics = Arc::clone(&self.metrics);
@@ -250,8 +245,7 @@ impl Proxy {
         tracker.spawn(accept_loop(
             listener,
             tls,
-            self.keep_alive,
-            Arc::clone(&builder),
+            Arc::clone(&builders),
             cancel.clone(),
             tracker.clone(),
             move |client| {
@@ -271,8 +265,7 @@ impl Proxy {
         tracker.spawn(accept_loop(
             listener,
             tls,
-            self.keep_alive,
-            Arc::clone(&builder),
+            Arc::clone(&builders),
             cancel.clone(),
             tracker.clone(),
             move |_| {
@@ -287,8 +280,7 @@ impl Proxy {
             tracker.spawn(accept_loop(
                 listener,
                 None,
-                self.keep_alive,
-                Arc::clone(&builder),
+                Arc::clone(&builders),
                 cancel.clone(),
                 tracker.clone(),
                 move |_| {
@@ -318,8 +310,7 @@ impl Proxy {
             tracker.spawn(accept_loop(
                 Listener::Tcp(listener),
                 None,
-                self.keep_alive,
-                Arc::clone(&builder),
+                Arc::clone(&builders),
                 cancel.clone(),
                 tracker.clone(),
                 move |_| {
@@ -354,20 +345,6 @@ impl Drop for ConnectionGauge {
     }
 }
 
-fn connection_builder(keep_alive: Duration) -> auto::Builder<TokioExecutor> {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .keep_alive(true)
-        // Starts when the connection waits for a request's head: it closes idle keep-alive
-        // connections and clients that send their headers too slowly alike.
-        .header_read_timeout(keep_alive)
-        .max_buf_size(MAX_HEAD);
-    builder.http2().timer(TokioTimer::new());
-    builder
-}
-
 fn redirect_to_https(req: &Request<Incoming>, to_port: u16) -> Response<ProxyBody> {
     let Some(host) = req
         .headers()
@@ -396,14 +373,10 @@ fn redirect_to_https(req: &Request<Incoming>, to_port: u16) -> Response<ProxyBod
     response
 }
 
-/// `first_byte` bounds how long a new connection may stay silent (or take over its TLS
-/// handshake): hyper's header read timeout starts only once the first bytes have told HTTP/1 from
-/// HTTP/2, so without this a client that connects and sends nothing would hold a task forever.
 async fn accept_loop<M, S>(
     listener: Listener,
     tls: Option<TlsAcceptor>,
-    first_byte: Duration,
-    builder: Arc<auto::Builder<TokioExecutor>>,
+    builders: Arc<Builders>,
     cancel: CancellationToken,
     tracker: TaskTracker,
     make_service: M,
@@ -414,6 +387,7 @@ async fn accept_loop<M, S>(
             Response = Response<ProxyBody>,
             Error = Infallible,
         > + Send
+        + Unpin
         + 'static,
     S::Future: Send + 'static,
 {
@@ -436,115 +410,27 @@ async fn accept_loop<M, S>(
             tls: tls.is_some(),
         };
         let service = make_service(client);
-        let builder = Arc::clone(&builder);
+        let builders = Arc::clone(&builders);
         let cancel = cancel.clone();
         let tls = tls.clone();
-        // Each kind of stream is served by a future of its own size, boxed, so a plain TCP
-        // connection does not carry the space a TLS one needs: idle connections are most of a
-        // busy proxy's memory.
+        // The TLS futures are boxed, so a plain connection's task does not carry the space a TLS
+        // one needs: idle connections are most of a busy proxy's memory.
         tracker.spawn(async move {
-            let silent = || {
-                tracing::info!(
-                    ?ip,
-                    "closed a client connection that sent no complete request head in time"
-                );
-            };
             match (stream, tls) {
                 (Stream::Tcp(stream), None) => {
-                    // Returns also on end of file or error, which hyper then reports. Readiness
-                    // alone would not do: a new socket can report itself readable too early.
-                    let mut byte = [0u8; 1];
-                    match opening(first_byte, &cancel, stream.peek(&mut byte)).await {
-                        Opening::Done(_) => {
-                            let http1 = Some(first_byte);
-                            Box::pin(serve_connection(stream, service, &builder, cancel, http1))
-                                .await
-                        }
-                        Opening::TimedOut => silent(),
-                        Opening::ShuttingDown => {}
-                    }
+                    http1::serve(stream, service, &builders, cancel, ip).await;
                 }
                 (Stream::Unix(stream), None) => {
-                    match opening(first_byte, &cancel, peek_unix(&stream)).await {
-                        Opening::Done(_) => {
-                            let http1 = Some(first_byte);
-                            Box::pin(serve_connection(stream, service, &builder, cancel, http1))
-                                .await
-                        }
-                        Opening::TimedOut => silent(),
-                        Opening::ShuttingDown => {}
-                    }
+                    http1::serve(stream, service, &builders, cancel, ip).await;
                 }
                 (Stream::Tcp(stream), Some(tls)) => {
-                    match opening(first_byte, &cancel, Box::pin(tls.accept(stream))).await {
-                        Opening::Done(Ok(stream)) => {
-                            let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
-                            let http1 = (!h2).then_some(first_byte);
-                            Box::pin(serve_connection(stream, service, &builder, cancel, http1))
-                                .await;
-                        }
-                        Opening::Done(Err(error)) => {
-                            tracing::info!(?ip, %error, "TLS handshake failed");
-                        }
-                        Opening::TimedOut => silent(),
-                        Opening::ShuttingDown => {}
-                    }
+                    Box::pin(conn::serve_tls(stream, tls, service, &builders, cancel, ip)).await;
                 }
                 (Stream::Unix(stream), Some(tls)) => {
-                    match opening(first_byte, &cancel, Box::pin(tls.accept(stream))).await {
-                        Opening::Done(Ok(stream)) => {
-                            let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
-                            let http1 = (!h2).then_some(first_byte);
-                            Box::pin(serve_connection(stream, service, &builder, cancel, http1))
-                                .await;
-                        }
-                        Opening::Done(Err(error)) => tracing::info!(%error, "TLS handshake failed"),
-                        Opening::TimedOut => silent(),
-                        Opening::ShuttingDown => {}
-                    }
+                    Box::pin(conn::serve_tls(stream, tls, service, &builders, cancel, ip)).await;
                 }
             }
         });
-    }
-}
-
-/// How the opening of a connection (its first byte, or its TLS handshake) went.
-enum Opening<T> {
-    Done(T),
-    TimedOut,
-    ShuttingDown,
-}
-
-/// Runs the opening of a connection, bounded by `limit` and cut short by shutdown, so that neither
-/// a silent client nor one that never finishes its handshake holds the exit up.
-async fn opening<F: Future>(
-    limit: Duration,
-    cancel: &CancellationToken,
-    opening: F,
-) -> Opening<F::Output> {
-    tokio::select! {
-        () = cancel.cancelled() => Opening::ShuttingDown,
-        result = tokio::time::timeout(limit, opening) => {
-            result.map_or(Opening::TimedOut, Opening::Done)
-        }
-    }
-}
-
-/// Waits until the peer has sent something or closed, without consuming it.
-///
-/// Readiness alone is not enough: a freshly accepted socket can report itself readable before a
-/// byte has arrived, so the byte is peeked (tokio has `peek` only for TCP).
-async fn peek_unix(stream: &tokio::net::UnixStream) -> std::io::Result<()> {
-    let mut byte = [std::mem::MaybeUninit::<u8>::uninit(); 1];
-    loop {
-        stream.readable().await?;
-        match stream.try_io(tokio::io::Interest::READABLE, || {
-            socket2::SockRef::from(stream).peek(&mut byte)
-        }) {
-            Ok(_) => return Ok(()),
-            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
-            Err(error) => return Err(error),
-        }
     }
 }
 
@@ -564,89 +450,5 @@ async fn accept(listener: &Listener) -> std::io::Result<(Stream, Option<std::net
             let (stream, _) = listener.accept().await?;
             Ok((Stream::Unix(stream), None))
         }
-    }
-}
-
-/// Drives a hyper connection to its end, or shuts it down gracefully once `cancel` fires.
-/// A macro, since hyper's upgradeable connections share no trait for `graceful_shutdown`.
-macro_rules! until_cancelled {
-    ($connection:expr, $cancel:expr) => {{
-        let connection = $connection;
-        tokio::pin!(connection);
-        tokio::select! {
-            result = connection.as_mut() => result,
-            () = $cancel.cancelled() => {
-                connection.as_mut().graceful_shutdown();
-                connection.await
-            }
-        }
-    }};
-}
-
-async fn serve_connection<IO, S>(
-    io: IO,
-    service: S,
-    builder: &auto::Builder<TokioExecutor>,
-    cancel: CancellationToken,
-    http1_only: Option<Duration>,
-) where
-    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    S: hyper::service::Service<
-            Request<Incoming>,
-            Response = Response<ProxyBody>,
-            Error = Infallible,
-        > + Send
-        + 'static,
-    S::Future: Send + 'static,
-{
-    // Whether the connection carried a request: a header timeout after one is an idle keep-alive
-    // connection being closed, which is routine, not a slow client.
-    let served = Arc::new(AtomicBool::new(false));
-    let counted = {
-        let served = Arc::clone(&served);
-        service_fn(move |req| {
-            served.store(true, Ordering::Relaxed);
-            service.call(req)
-        })
-    };
-    let result: Result<(), Box<dyn std::error::Error + Send + Sync>> = match http1_only {
-        // Plain HTTP and TLS without `h2` in ALPN: hyper's HTTP/1 connection alone is a fraction
-        // of the size of the auto-detecting one, which idle keep-alive connections pay for.
-        Some(keep_alive) => {
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .keep_alive(true)
-                .header_read_timeout(keep_alive)
-                .max_buf_size(MAX_HEAD)
-                .max_header_size(MAX_HEAD)
-                .serve_connection(TokioIo::new(io), counted)
-                .with_upgrades();
-            until_cancelled!(connection, cancel).map_err(Into::into)
-        }
-        None => {
-            let connection = builder.serve_connection_with_upgrades(TokioIo::new(io), counted);
-            until_cancelled!(connection, cancel)
-        }
-    };
-    let Err(error) = result else { return };
-    match error.downcast_ref::<hyper::Error>() {
-        Some(error) if error.is_timeout() && served.load(Ordering::Relaxed) => {
-            tracing::debug!("closed an idle keep-alive connection");
-        }
-        Some(error) if error.is_timeout() => {
-            tracing::info!("closed a client connection that sent no complete request head in time");
-        }
-        // hyper has already answered these with a status of its own before closing.
-        Some(error) if error.is_parse_too_large() => {
-            tracing::warn!(
-                status = 431,
-                "refused a request whose head is over {} KiB",
-                MAX_HEAD / 1024
-            );
-        }
-        Some(error) if error.is_parse() => {
-            tracing::warn!(status = 400, %error, "refused a malformed request");
-        }
-        _ => tracing::debug!(%error, "client connection ended with an error"),
     }
 }

@@ -12,19 +12,21 @@ use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+use crate::http1::{ClientUpgrade, UpgradeError};
 use crate::metrics::Metrics;
 use crate::route_table::Activity;
 
 /// Waits for both upgrades, then splices them until either side closes.
 pub(crate) fn spawn(
-    client: OnUpgrade,
+    client: ClientUpgrade,
     upstream: OnUpgrade,
     activity: Arc<Activity>,
     metrics: Arc<Metrics>,
     path: Arc<str>,
 ) {
     tokio::spawn(async move {
-        let (client, upstream) = match tokio::try_join!(client, upstream) {
+        let upstream = async { upstream.await.map_err(UpgradeError::from) };
+        let (client, upstream) = match tokio::try_join!(client.wait(), upstream) {
             Ok(pair) => pair,
             Err(error) => {
                 tracing::info!(%path, %error, "WebSocket upgrade did not complete");
@@ -34,7 +36,7 @@ pub(crate) fn spawn(
         metrics.websockets_total.inc();
         metrics.open_websockets.inc();
         let mut client = Counted {
-            io: TokioIo::new(client),
+            io: client,
             activity: Arc::clone(&activity),
         };
         let mut upstream = Counted {

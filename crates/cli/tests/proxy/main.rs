@@ -9,6 +9,7 @@ mod bad_input;
 mod cli;
 mod error_target;
 mod forwarding;
+mod keep_alive;
 mod metrics;
 mod reset;
 mod streaming;

@@ -41,6 +41,7 @@ impl Db {
     ) -> Result<HashMap<UserId, Vec<String>>> {
         let mut out: HashMap<UserId, Vec<String>> =
             users.iter().map(|id| (*id, Vec::new())).collect();
+        let users = distinct(users);
         for chunk in users.chunks(IN_BATCH) {
             let sql = format!(
                 "SELECT ug.user_id, g.name FROM user_groups ug \
@@ -70,6 +71,7 @@ impl Db {
     pub async fn roles_of_users(&self, users: &[UserId]) -> Result<HashMap<UserId, Vec<RoleRow>>> {
         let mut out: HashMap<UserId, Vec<RoleRow>> =
             users.iter().map(|id| (*id, Vec::new())).collect();
+        let users = distinct(users);
         for chunk in users.chunks(IN_BATCH) {
             let marks = placeholders(chunk.len());
             // UNION, not UNION ALL: a role held directly and through a group is listed once.
@@ -95,4 +97,10 @@ impl Db {
         }
         Ok(out)
     }
+}
+
+/// The ids once each, so an id given twice does not list its rows twice.
+fn distinct(users: &[UserId]) -> Vec<UserId> {
+    let mut seen = HashSet::with_capacity(users.len());
+    users.iter().copied().filter(|id| seen.insert(*id)).collect()
 }

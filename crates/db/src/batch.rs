@@ -102,5 +102,9 @@ impl Db {
 /// The ids once each, so an id given twice does not list its rows twice.
 fn distinct(users: &[UserId]) -> Vec<UserId> {
     let mut seen = HashSet::with_capacity(users.len());
-    users.iter().copied().filter(|id| seen.insert(*id)).collect()
+    users
+        .iter()
+        .copied()
+        .filter(|id| seen.insert(*id))
+        .collect()
 }

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::error::CoreError;
 use crate::hub::Hub;
+use crate::users::group_set;
 
 /// The owner of the credentials.
 #[derive(Debug, Clone)]
@@ -218,11 +219,7 @@ impl Hub {
                 } else {
                     Vec::new()
                 };
-                for role in self
-                    .db
-                    .holder_roles(ganymede_db::RoleHolder::Service(&service.name))
-                    .await?
-                {
+                for role in self.db.service_roles(service.id).await? {
                     raw.extend(parse_scopes(self, &role.scopes, &role.name));
                 }
                 let owner = Owner::Service(name);
@@ -241,18 +238,16 @@ impl Hub {
     /// `get_scopes_for(user)`).
     pub(crate) async fn user_holder(&self, user: UserRow) -> Result<TokenHolder, CoreError> {
         let name = UserName::new(user.name.as_str()).map_err(|_| CoreError::Unauthenticated)?;
-        let groups: BTreeSet<GroupName> = self
-            .db
-            .user_group_names(&user.name)
-            .await?
-            .into_iter()
-            .filter_map(|g| GroupName::new(g).ok())
-            .collect();
+        // By id, one query each: this runs on every request with a user's token or cookie.
+        let ids = [user.id];
+        let groups = self.db.group_names_of_users(&ids).await?;
+        let groups = group_set(groups.get(&user.id).map_or(&[][..], Vec::as_slice));
         let mut raw = default_role_scopes(self, "user");
         if user.admin {
             raw.extend(default_role_scopes(self, "admin"));
         }
-        for role in self.db.user_roles(&user.name).await? {
+        let mut roles = self.db.roles_of_users(&ids).await?;
+        for role in roles.remove(&user.id).unwrap_or_default() {
             raw.extend(parse_scopes(self, &role.scopes, &role.name));
         }
         let owner = Owner::User(name.clone());

@@ -3,8 +3,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use ganymede_db::{
-    DbError, Page, Pagination, ServerRow, ServerState, UserId, UserQuery, UserRow, UserSort,
-    UserState,
+    DbError, Page, Pagination, ServerRow, UserId, UserQuery, UserRow, UserSort, UserState,
 };
 use ganymede_types::scope::{BuiltinScope, Grant, Resource, ResourceKind, ScopeName};
 use ganymede_types::{FullServerName, GroupName, ServerName, UserName};
@@ -64,47 +63,69 @@ pub(crate) fn user_resource(name: &str) -> Result<(UserName, Resource), CoreErro
     Ok((user.clone(), Resource::User(user)))
 }
 
+/// What a caller already fetched about a user, so [`Hub::extras`] does not ask again; a list
+/// fetches it for the whole page in one query per kind.
+#[derive(Debug, Default)]
+pub(crate) struct Known {
+    /// The user's group names, sorted.
+    pub(crate) groups: Option<Vec<String>>,
+    /// The user's role names (direct and through groups), without the default roles.
+    pub(crate) roles: Option<Vec<String>>,
+    /// The user's active servers (ignored with `include_stopped_servers`).
+    pub(crate) active: Option<Vec<ServerRow>>,
+}
+
 impl Hub {
     pub(crate) async fn extras(
         &self,
         identity: &Identity,
         row: &UserRow,
         include_stopped_servers: bool,
-        active: Option<Vec<ServerRow>>,
+        known: Known,
     ) -> Result<UserExtras, CoreError> {
         let resource = UserName::new(row.name.as_str()).ok().map(Resource::User);
         let wants = |scope: BuiltinScope| identity.allows(scope, resource.as_ref());
         let mut extras = UserExtras::default();
         if wants(BuiltinScope::ReadUsers) || wants(BuiltinScope::ReadUsersGroups) {
-            extras.groups = self.db.user_group_names(&row.name).await?;
+            extras.groups = match known.groups {
+                Some(groups) => groups,
+                None => self.group_names_of(row).await?,
+            };
         }
         if wants(BuiltinScope::ReadUsers) || wants(BuiltinScope::ReadRolesUsers) {
             let mut roles: BTreeSet<String> = BTreeSet::from(["user".to_owned()]);
             if row.admin {
                 roles.insert("admin".to_owned());
             }
-            roles.extend(
-                self.db
-                    .user_roles(&row.name)
-                    .await?
-                    .into_iter()
-                    .map(|r| r.name),
-            );
+            match known.roles {
+                Some(names) => roles.extend(names),
+                None => roles.extend(
+                    self.db
+                        .roles_of_users(&[row.id])
+                        .await?
+                        .remove(&row.id)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|r| r.name),
+                ),
+            }
             extras.roles = roles.into_iter().collect();
         }
         if let Ok(user) = UserName::new(row.name.as_str()) {
-            let rows = match (include_stopped_servers, active) {
+            let rows = match (include_stopped_servers, known.active) {
                 (true, _) => self.all_servers(row).await?,
                 (false, Some(active)) => active,
-                (false, None) => {
-                    let mut rows = self.all_servers(row).await?;
-                    rows.retain(|r| !matches!(r.state, ServerState::Stopped | ServerState::Failed));
-                    rows
-                }
+                (false, None) => self.db.active_servers_of(&[row.id]).await?,
             };
             extras.servers = self.server_models(identity, &user, &rows, include_stopped_servers);
         }
         Ok(extras)
+    }
+
+    /// The user's sorted group names, by id (one query).
+    async fn group_names_of(&self, row: &UserRow) -> Result<Vec<String>, CoreError> {
+        let mut groups = self.db.group_names_of_users(&[row.id]).await?;
+        Ok(groups.remove(&row.id).unwrap_or_default())
     }
 
     async fn all_servers(&self, row: &UserRow) -> Result<Vec<ServerRow>, CoreError> {
@@ -165,7 +186,7 @@ impl Hub {
         include_stopped_servers: bool,
     ) -> Result<Value, CoreError> {
         let extras = self
-            .extras(identity, row, include_stopped_servers, None)
+            .extras(identity, row, include_stopped_servers, Known::default())
             .await?;
         Ok(user_model(identity, row, &extras))
     }
@@ -189,19 +210,6 @@ impl Hub {
         };
         identity.learn_groups(user.clone(), groups);
         Ok(identity)
-    }
-
-    /// The caller, knowing the groups of a listed user: `read:users!group=...` shows a member's
-    /// fields in a listing as it does for `GET /users/{name}`.
-    async fn knowing_groups_of(
-        &self,
-        identity: &Identity,
-        row: &UserRow,
-    ) -> Result<Identity, CoreError> {
-        match UserName::new(row.name.as_str()) {
-            Ok(user) => self.with_groups(identity, &user).await,
-            Err(_) => Ok(identity.clone()),
-        }
     }
 
     /// `GET /users`: a page of user models and the total.
@@ -236,25 +244,59 @@ impl Hub {
                 .await?
             }
         };
-        // One query for the active servers of the whole page.
+        let models = self
+            .models_of(identity, &page.items, query.include_stopped_servers)
+            .await?;
+        Ok((models, page.total))
+    }
+
+    /// The models of many users, with one query per kind (groups, roles, active servers) for
+    /// all of them, not one per user.
+    async fn models_of(
+        &self,
+        identity: &Identity,
+        rows: &[UserRow],
+        include_stopped_servers: bool,
+    ) -> Result<Vec<Value>, CoreError> {
+        let ids: Vec<UserId> = rows.iter().map(|r| r.id).collect();
+        let mut groups = self.db.group_names_of_users(&ids).await?;
+        let mut roles = self.db.roles_of_users(&ids).await?;
         let mut active: HashMap<UserId, Vec<ServerRow>> = HashMap::new();
-        if !query.include_stopped_servers {
-            let ids: Vec<UserId> = page.items.iter().map(|r| r.id).collect();
+        if !include_stopped_servers {
             for server in self.db.active_servers_of(&ids).await? {
                 active.entry(server.user_id).or_default().push(server);
             }
         }
-        let mut models = Vec::with_capacity(page.items.len());
-        for row in &page.items {
-            let identity = &self.knowing_groups_of(identity, row).await?;
-            let servers = (!query.include_stopped_servers)
-                .then(|| active.remove(&row.id).unwrap_or_default());
-            let extras = self
-                .extras(identity, row, query.include_stopped_servers, servers)
-                .await?;
-            models.push(user_model(identity, row, &extras));
+        // The caller, knowing the groups of every listed user: `read:users!group=...` shows a
+        // member's fields in a listing as it does for `GET /users/{name}`.
+        let mut viewer = identity.clone();
+        for row in rows {
+            if let (Ok(user), Some(names)) = (UserName::new(row.name.as_str()), groups.get(&row.id))
+            {
+                viewer.learn_groups(user, group_set(names));
+            }
         }
-        Ok((models, page.total))
+        let mut models = Vec::with_capacity(rows.len());
+        for row in rows {
+            let known = Known {
+                groups: Some(groups.remove(&row.id).unwrap_or_default()),
+                roles: Some(
+                    roles
+                        .remove(&row.id)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|r| r.name)
+                        .collect(),
+                ),
+                active: (!include_stopped_servers)
+                    .then(|| active.remove(&row.id).unwrap_or_default()),
+            };
+            let extras = self
+                .extras(&viewer, row, include_stopped_servers, known)
+                .await?;
+            models.push(user_model(&viewer, row, &extras));
+        }
+        Ok(models)
     }
 
     /// A filtered listing for callers whose `list:users` names users or groups: small sets,
@@ -321,12 +363,25 @@ impl Hub {
         include_stopped_servers: bool,
     ) -> Result<Value, CoreError> {
         let (user, resource) = user_resource(name)?;
-        let identity = self.with_groups(identity, &user).await?;
+        // The row first, then its groups by id: two indexed lookups; the scope check still
+        // runs for a missing user (no groups), so the caller gets 404 or 403 exactly as for an
+        // existing one.
+        let row = self.db.get_user(user.as_str()).await?;
+        let groups = match &row {
+            Some(row) => self.group_names_of(row).await?,
+            None => Vec::new(),
+        };
+        let mut identity = identity.clone();
+        identity.learn_groups(user, group_set(&groups));
         let any_of: Vec<ScopeName> = READ_ANY.iter().map(|s| ScopeName::from(*s)).collect();
         identity.check(&any_of, Some(&resource))?;
-        let row = self.existing_user(&user).await?;
+        let row = row.ok_or_else(not_found)?;
+        let known = Known {
+            groups: Some(groups),
+            ..Known::default()
+        };
         let mut extras = self
-            .extras(&identity, &row, include_stopped_servers, None)
+            .extras(&identity, &row, include_stopped_servers, known)
             .await?;
         if identity.allows(BuiltinScope::AdminAuthState, Some(&resource)) {
             extras.auth_state = self.auth_state(&row).await?;
@@ -364,10 +419,14 @@ impl Hub {
                 "Invalid usernames: {invalid:?}"
             )));
         }
-        let mut fresh = Vec::new();
-        for name in &names {
-            if self.db.get_user(name.as_str()).await?.is_none() && !fresh.contains(&name.as_str()) {
-                fresh.push(name.as_str());
+        // One query for the names already taken (the database skips them again inside its
+        // transaction, so a concurrent creation cannot slip in between).
+        let given: Vec<&str> = names.iter().map(UserName::as_str).collect();
+        let taken = self.db.existing_user_names(&given).await?;
+        let mut fresh: Vec<&str> = Vec::new();
+        for name in given {
+            if !taken.contains(name) && !fresh.contains(&name) {
+                fresh.push(name);
             }
         }
         if fresh.is_empty() {
@@ -383,12 +442,10 @@ impl Hub {
             }
             Err(error) => return Err(error.into()),
         };
-        let mut models = Vec::with_capacity(rows.len());
         for row in &rows {
             tracing::info!(user = %row.name, admin = row.admin, by = identity.name(), "created user");
-            models.push(self.model(identity, row, false).await?);
         }
-        Ok(models)
+        self.models_of(identity, &rows, false).await
     }
 
     /// `DELETE /users/{name}`.
@@ -411,6 +468,14 @@ impl Hub {
             Err(error) => Err(error.into()),
         }
     }
+}
+
+/// Group names as a scope check matches them; a name no group can have matches nothing.
+pub(crate) fn group_set(names: &[String]) -> BTreeSet<GroupName> {
+    names
+        .iter()
+        .filter_map(|g| GroupName::new(g.as_str()).ok())
+        .collect()
 }
 
 /// JupyterHub's `current_user.admin`: the admin flag of the user or service, not any scope;

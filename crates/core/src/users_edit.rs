@@ -10,7 +10,7 @@ use crate::hub::Hub;
 use crate::identity::Identity;
 use crate::model::{Urls, user_model};
 use crate::py::{repr, repr_str, type_name};
-use crate::users::{is_admin, user_resource};
+use crate::users::{Known, is_admin, user_resource};
 
 /// The keys a request's user model may hold and the Python type each must have
 /// (`APIHandler._user_model_types`).
@@ -191,7 +191,9 @@ impl Hub {
         let row = self.existing_user(&current).await?;
         let resource = Resource::User(current.clone());
         let identity = self.with_groups(identity, &current).await?;
-        let mut extras = self.extras(&identity, &row, false, None).await?;
+        let mut extras = self
+            .extras(&identity, &row, false, Known::default())
+            .await?;
         // JupyterHub adds auth_state to this answer unconditionally; `admin:users` implies
         // `admin:auth_state`, so checking the scope changes nothing for a caller who got here
         // and keeps the rule "the key only with the scope" in one form everywhere.

@@ -74,6 +74,12 @@ impl Db {
         DRIVERS.call_once(sqlx::any::install_default_drivers);
 
         let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(15));
+        if url.sqlite.is_some() {
+            // An embedded database cannot drop a connection the way a server can, so the ping
+            // sqlx sends on every checkout by default would only add a round trip to the
+            // connection's worker thread to each query.
+            options = options.test_before_acquire(false);
+        }
         options = match &url.sqlite {
             // Each connection to `sqlite::memory:` would open its own empty database, so the
             // pool holds exactly one, forever.

@@ -177,17 +177,28 @@ impl Db {
     /// Not paginated: it is bounded by the number of groups, and the hub needs all of them to
     /// resolve `!group=` scopes and group roles.
     pub async fn user_group_names(&self, user: &str) -> Result<Vec<String>> {
-        let mut conn = self.pool.acquire().await?;
-        let user_id = self.user_ids(&mut conn, &[user]).await?[0];
+        // One statement: the user's row always comes back (with a NULL group when they have
+        // none), so no row at all means no such user.
         let rows = self
             .q(concat!(
-                "SELECT g.name FROM user_groups ug JOIN hub_groups g ON g.id = ug.group_id ",
-                "WHERE ug.user_id = ? ORDER BY g.name"
+                "SELECT g.name FROM users u LEFT JOIN user_groups ug ON ug.user_id = u.id ",
+                "LEFT JOIN hub_groups g ON g.id = ug.group_id WHERE u.name = ? ORDER BY g.name"
             ))
-            .bind(user_id.0)
-            .fetch_all(&mut *conn)
+            .bind(user.to_owned())
+            .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(|r| r.text("hub_groups.name")).collect()
+        if rows.is_empty() {
+            return Err(DbError::UserNotFound {
+                name: user.to_owned(),
+            });
+        }
+        let mut names = Vec::with_capacity(rows.len());
+        for row in &rows {
+            if let Some(name) = row.opt_text("hub_groups.name")? {
+                names.push(name);
+            }
+        }
+        Ok(names)
     }
 
     pub(crate) async fn group_id(&self, conn: &mut AnyConnection, name: &str) -> Result<GroupId> {

@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 mod activity;
+mod batch;
 mod clock;
 mod db;
 mod dialect;

@@ -7,7 +7,9 @@ use sqlx::any::AnyRow;
 use crate::db::Db;
 use crate::dialect::Dialect;
 use crate::error::{DbError, Result};
-use crate::model::{HolderKind, Page, Pagination, RoleHolder, RoleId, RoleRow, RoleSpec};
+use crate::model::{
+    HolderKind, Page, Pagination, RoleHolder, RoleId, RoleRow, RoleSpec, ServiceId,
+};
 use crate::row::{RowExt, check_name, flag, to_json};
 
 macro_rules! select_roles {
@@ -19,7 +21,7 @@ macro_rules! select_roles {
     };
 }
 
-fn role_row(row: &AnyRow) -> Result<RoleRow> {
+pub(crate) fn role_row(row: &AnyRow) -> Result<RoleRow> {
     Ok(RoleRow {
         id: RoleId(row.int("roles.id")?),
         name: row.text("roles.name")?,
@@ -226,6 +228,19 @@ impl Db {
             .q_owned(sql)
             .bind(holder_id)
             .fetch_all(&mut *conn)
+            .await?;
+        rows.iter().map(role_row).collect()
+    }
+
+    /// The roles a service holds, by name: [`Db::holder_roles`] for a service known by id, in
+    /// one statement (every request with a service's token asks).
+    pub async fn service_roles(&self, service: ServiceId) -> Result<Vec<RoleRow>> {
+        let rows = self
+            .q(select_roles!(
+                "WHERE r.id IN (SELECT role_id FROM service_roles WHERE service_id = ?) ORDER BY r.name"
+            ))
+            .bind(service.0)
+            .fetch_all(&self.pool)
             .await?;
         rows.iter().map(role_row).collect()
     }

@@ -1,6 +1,7 @@
 //! The storage suite. Every test is an `async fn(Ctx)` that runs once per backend: SQLite in
 //! memory and in a file, PostgreSQL and MariaDB, each on a database of its own.
 
+mod batch;
 mod groups;
 mod harness;
 mod oauth;
@@ -54,6 +55,8 @@ storage_tests! {
         users::users_rename_admin_delete_cascade,
         users::users_auth_state_info_and_activity,
         groups::groups_crud_and_members,
+        batch::batch_groups_and_roles_of_many_users,
+        batch::batch_taken_names_and_service_roles,
         roles::roles_upsert_assign_and_inherit,
         services::services_upsert_list_delete,
         tokens::tokens_insert_find_list_delete,

@@ -1,0 +1,110 @@
+//! What a user model shows beyond its row (groups and roles), for many users at once: a page of
+//! `GET /users` costs one query per kind, not one per user.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::db::{Db, IN_BATCH};
+use crate::dialect::placeholders;
+use crate::error::Result;
+use crate::model::{RoleRow, UserId};
+use crate::roles::role_row;
+use crate::row::RowExt;
+
+// === impl Db ===
+
+impl Db {
+    /// Which of these user names are taken.
+    pub async fn existing_user_names(&self, names: &[&str]) -> Result<HashSet<String>> {
+        let mut taken = HashSet::new();
+        for chunk in names.chunks(IN_BATCH) {
+            let sql = format!(
+                "SELECT name FROM users WHERE name IN ({})",
+                placeholders(chunk.len())
+            );
+            let rows = chunk
+                .iter()
+                .fold(self.q_owned(sql), |q, n| q.bind((*n).to_owned()))
+                .fetch_all(&self.pool)
+                .await?;
+            for row in &rows {
+                taken.insert(row.text("users.name")?);
+            }
+        }
+        Ok(taken)
+    }
+
+    /// The sorted group names of each user; every id given is a key, with no groups if the
+    /// user has none or does not exist.
+    pub async fn group_names_of_users(
+        &self,
+        users: &[UserId],
+    ) -> Result<HashMap<UserId, Vec<String>>> {
+        let mut out: HashMap<UserId, Vec<String>> =
+            users.iter().map(|id| (*id, Vec::new())).collect();
+        let users = distinct(users);
+        for chunk in users.chunks(IN_BATCH) {
+            let sql = format!(
+                "SELECT ug.user_id, g.name FROM user_groups ug \
+                 JOIN hub_groups g ON g.id = ug.group_id \
+                 WHERE ug.user_id IN ({}) ORDER BY ug.user_id, g.name",
+                placeholders(chunk.len())
+            );
+            let rows = chunk
+                .iter()
+                .fold(self.q_owned(sql), |q, id| q.bind(id.0))
+                .fetch_all(&self.pool)
+                .await?;
+            for row in &rows {
+                let user = UserId(row.int("user_groups.user_id")?);
+                out.entry(user)
+                    .or_default()
+                    .push(row.text("hub_groups.name")?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The roles each user holds, directly or through any of their groups, sorted by name;
+    /// every id given is a key, with no roles if the user has none or does not exist.
+    ///
+    /// The same answer as [`Db::user_roles`] for each user.
+    pub async fn roles_of_users(&self, users: &[UserId]) -> Result<HashMap<UserId, Vec<RoleRow>>> {
+        let mut out: HashMap<UserId, Vec<RoleRow>> =
+            users.iter().map(|id| (*id, Vec::new())).collect();
+        let users = distinct(users);
+        for chunk in users.chunks(IN_BATCH) {
+            let marks = placeholders(chunk.len());
+            // UNION, not UNION ALL: a role held directly and through a group is listed once.
+            let sql = format!(
+                "SELECT h.user_id, r.id, r.name, r.description, r.scopes, r.managed_by_config \
+                 FROM roles r JOIN (\
+                 SELECT ur.user_id AS user_id, ur.role_id AS role_id FROM user_roles ur \
+                 WHERE ur.user_id IN ({marks}) \
+                 UNION SELECT ug.user_id AS user_id, gr.role_id AS role_id FROM group_roles gr \
+                 JOIN user_groups ug ON ug.group_id = gr.group_id WHERE ug.user_id IN ({marks})\
+                 ) h ON h.role_id = r.id ORDER BY h.user_id, r.name"
+            );
+            let query = chunk.iter().fold(self.q_owned(sql), |q, id| q.bind(id.0));
+            let rows = chunk
+                .iter()
+                .fold(query, |q, id| q.bind(id.0))
+                .fetch_all(&self.pool)
+                .await?;
+            for row in &rows {
+                let user = UserId(row.int("h.user_id")?);
+                out.entry(user).or_default().push(role_row(row)?);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The ids once each, so an id given twice does not list its rows twice.
+fn distinct(users: &[UserId]) -> Vec<UserId> {
+    let mut seen = HashSet::with_capacity(users.len());
+    users
+        .iter()
+        .copied()
+        .filter(|id| seen.insert(*id))
+        .collect()
+}

@@ -1,0 +1,131 @@
+//! The batched lookups behind a page of user models: groups, roles and taken names for many
+//! users at once, each the same answer as the one-user query.
+
+use std::collections::HashSet;
+
+use super::harness::Ctx;
+use crate::{RoleHolder, RoleSpec, ServiceSpec, UserId};
+
+fn spec(name: &str) -> RoleSpec {
+    RoleSpec {
+        name: name.to_owned(),
+        description: String::new(),
+        scopes: vec![format!("read:users!user={name}")],
+        managed_by_config: false,
+    }
+}
+
+pub(crate) async fn batch_groups_and_roles_of_many_users(ctx: Ctx) {
+    let db = ctx.db().await;
+    let names: Vec<String> = (0..30).map(|i| format!("u{i:02}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let users = db.create_users(&refs, false).await.unwrap();
+    for group in ["zeta", "alpha", "mid"] {
+        db.create_group(group, None).await.unwrap();
+    }
+    db.add_group_members("zeta", &["u00", "u01", "u02"])
+        .await
+        .unwrap();
+    db.add_group_members("alpha", &["u00", "u02"])
+        .await
+        .unwrap();
+    db.add_group_members("mid", &["u02"]).await.unwrap();
+    for role in ["direct", "viagroup", "both"] {
+        db.upsert_role(&spec(role)).await.unwrap();
+    }
+    db.assign_role("direct", RoleHolder::User("u00"))
+        .await
+        .unwrap();
+    db.assign_role("both", RoleHolder::User("u00"))
+        .await
+        .unwrap();
+    db.assign_role("both", RoleHolder::Group("zeta"))
+        .await
+        .unwrap();
+    db.assign_role("viagroup", RoleHolder::Group("mid"))
+        .await
+        .unwrap();
+
+    // A missing id is a key with nothing, like a user with nothing.
+    let mut ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
+    ids.push(UserId(i64::MAX));
+    let groups = db.group_names_of_users(&ids).await.unwrap();
+    let roles = db.roles_of_users(&ids).await.unwrap();
+    assert_eq!(groups.len(), ids.len());
+    assert_eq!(roles.len(), ids.len());
+    assert!(groups[&UserId(i64::MAX)].is_empty());
+    assert!(roles[&UserId(i64::MAX)].is_empty());
+    assert_eq!(groups[&users[0].id], ["alpha", "zeta"]);
+    assert_eq!(groups[&users[2].id], ["alpha", "mid", "zeta"]);
+    let role_names =
+        |id: UserId| -> Vec<String> { roles[&id].iter().map(|r| r.name.clone()).collect() };
+    // Held directly and through a group, "both" is listed once.
+    assert_eq!(role_names(users[0].id), ["both", "direct"]);
+    assert_eq!(role_names(users[2].id), ["both", "viagroup"]);
+    assert_eq!(roles[&users[1].id][0].scopes, ["read:users!user=both"]);
+
+    // Each user's answer is the one-user queries' answer.
+    for user in &users {
+        assert_eq!(
+            groups[&user.id],
+            db.user_group_names(&user.name).await.unwrap()
+        );
+        assert_eq!(roles[&user.id], db.user_roles(&user.name).await.unwrap());
+    }
+    assert!(db.group_names_of_users(&[]).await.unwrap().is_empty());
+    assert!(db.roles_of_users(&[]).await.unwrap().is_empty());
+
+    // More ids than one IN list holds.
+    let many: Vec<UserId> = (0..1200).map(UserId).chain([users[2].id]).collect();
+    let groups = db.group_names_of_users(&many).await.unwrap();
+    assert_eq!(groups[&users[2].id], ["alpha", "mid", "zeta"]);
+    let roles = db.roles_of_users(&many).await.unwrap();
+    assert_eq!(roles[&users[2].id].len(), 2);
+    db.close().await;
+}
+
+pub(crate) async fn batch_taken_names_and_service_roles(ctx: Ctx) {
+    let db = ctx.db().await;
+    db.create_users(&["ann", "bea"], false).await.unwrap();
+    let taken = db
+        .existing_user_names(&["ann", "cat", "bea", "ann"])
+        .await
+        .unwrap();
+    let want: HashSet<String> = ["ann", "bea"].into_iter().map(str::to_owned).collect();
+    assert_eq!(taken, want);
+    assert!(db.existing_user_names(&[]).await.unwrap().is_empty());
+
+    let service = ServiceSpec {
+        name: "culler".into(),
+        admin: false,
+        url: None,
+        oauth_client_id: None,
+        info: serde_json::json!({}),
+        display: false,
+        oauth_no_confirm: false,
+        from_config: true,
+    };
+    let row = db.upsert_service(&service).await.unwrap();
+    assert!(db.service_roles(row.id).await.unwrap().is_empty());
+    for role in ["zz", "aa"] {
+        db.upsert_role(&spec(role)).await.unwrap();
+        db.assign_role(role, RoleHolder::Service("culler"))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        db.service_roles(row.id).await.unwrap(),
+        db.holder_roles(RoleHolder::Service("culler"))
+            .await
+            .unwrap()
+    );
+    let names: Vec<String> = db
+        .service_roles(row.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    assert_eq!(names, ["aa", "zz"]);
+    db.close().await;
+}

@@ -168,7 +168,10 @@ async fn serve(mut config: Config, secrets: Secrets) -> anyhow::Result<()> {
         },
     )
     .with_cookie_secret(secrets.cookie_secret.expose())
-    .with_proxy(front.routes());
+    .with_proxy(front.routes())
+    .with_username_rules(Arc::new(LoginNames(
+        ganymede_auth::LoginPolicy::from_config(&config.authenticator)?,
+    )));
     if let Some(key) = &secrets.crypt_key {
         let keys = CryptKeys::from_env_value(key.expose()).context(
             "cannot use the auth_state encryption key (hub.crypt_key or JUPYTERHUB_CRYPT_KEY)",
@@ -388,4 +391,18 @@ fn proxy_config(config: &Config, secrets: &Secrets) -> anyhow::Result<ProxyConfi
         },
         timeouts: Timeouts::default(),
     })
+}
+
+/// The login's name rules, for names given to the REST API (creating and renaming users).
+#[derive(Debug)]
+struct LoginNames(ganymede_auth::LoginPolicy);
+
+impl ganymede_core::UsernameRules for LoginNames {
+    fn normalize(&self, name: &str) -> String {
+        self.0.normalize(name)
+    }
+
+    fn is_valid(&self, name: &str) -> bool {
+        self.0.validate(name).is_ok()
+    }
 }

@@ -65,6 +65,16 @@ pub(crate) struct Loaded {
     pub(crate) service_commands: BTreeMap<String, Vec<String>>,
 }
 
+/// JupyterHub's `normalize_username` and `validate_username` for names given to the REST API
+/// (the login's rules: lower case, `username_map`, `username_pattern`). Without them, names are
+/// lower-cased and checked against the rules every user name follows.
+pub trait UsernameRules: Send + Sync + std::fmt::Debug {
+    /// The name as it is stored.
+    fn normalize(&self, name: &str) -> String;
+    /// Whether a normalised name may exist.
+    fn is_valid(&self, name: &str) -> bool;
+}
+
 /// The hub: what every request handler reaches the domain through.
 #[derive(Debug)]
 pub struct Hub {
@@ -81,6 +91,7 @@ pub struct Hub {
     pub(crate) loaded: RwLock<Loaded>,
     /// Started on first use, inside the runtime.
     activity: std::sync::OnceLock<crate::activity_writer::ActivityWriter>,
+    username_rules: Option<Arc<dyn UsernameRules>>,
 }
 
 impl Hub {
@@ -97,6 +108,30 @@ impl Hub {
             spawning: None,
             loaded: RwLock::new(Loaded::default()),
             activity: std::sync::OnceLock::new(),
+            username_rules: None,
+        }
+    }
+
+    /// Normalises and validates names given to the API with the login's rules.
+    #[must_use]
+    pub fn with_username_rules(mut self, rules: Arc<dyn UsernameRules>) -> Self {
+        self.username_rules = Some(rules);
+        self
+    }
+
+    /// A name given to the API, normalised; `Err` holds the normalised name when it is invalid.
+    pub(crate) fn normalize_username(&self, raw: &str) -> Result<UserName, String> {
+        let normalized = match &self.username_rules {
+            Some(rules) => rules.normalize(raw),
+            None => raw.to_lowercase(),
+        };
+        let valid = self
+            .username_rules
+            .as_ref()
+            .is_none_or(|rules| rules.is_valid(&normalized));
+        match UserName::new(normalized.as_str()) {
+            Ok(name) if valid => Ok(name),
+            _ => Err(normalized),
         }
     }
 

@@ -33,7 +33,7 @@ mod users_edit;
 
 pub use error::CoreError;
 pub use ganymede_db::{Pagination, UserSort, UserState};
-pub use hub::{Hub, HubSettings, JUPYTERHUB_VERSION};
+pub use hub::{Hub, HubSettings, JUPYTERHUB_VERSION, UsernameRules};
 pub use identity::{Identity, Principal};
 pub use login::AcceptedLogin;
 pub use metrics::HubMetrics;

@@ -409,15 +409,20 @@ impl Hub {
         let mut invalid = Vec::new();
         let mut names = Vec::new();
         for raw in &new.usernames {
-            match UserName::new(raw.as_str()) {
+            match self.normalize_username(raw) {
                 Ok(name) => names.push(name),
-                Err(_) => invalid.push(raw.clone()),
+                Err(normalized) => invalid.push(normalized),
             }
         }
-        if !invalid.is_empty() {
-            return Err(CoreError::BadRequest(format!(
-                "Invalid usernames: {invalid:?}"
-            )));
+        match invalid.as_slice() {
+            [] => {}
+            [one] => return Err(CoreError::BadRequest(format!("Invalid username: {one}"))),
+            many => {
+                return Err(CoreError::BadRequest(format!(
+                    "Invalid usernames: {}",
+                    many.join(", ")
+                )));
+            }
         }
         // One query for the names already taken (the database skips them again inside its
         // transaction, so a concurrent creation cannot slip in between).

@@ -203,11 +203,10 @@ impl Hub {
         Ok(user_model(&identity, &row, &extras))
     }
 
-    /// A new name for a rename: normalized (lower-cased, as JupyterHub's default
-    /// `normalize_username`), valid and free.
+    /// A new name for a rename: normalized and validated with the login's rules (JupyterHub's
+    /// `normalize_username` and `validate_username`), and free.
     async fn free_name(&self, wanted: &str) -> Result<UserName, CoreError> {
-        let normalized = wanted.to_lowercase();
-        let name = UserName::new(normalized.as_str()).map_err(|_| {
+        let name = self.normalize_username(wanted).map_err(|normalized| {
             CoreError::BadRequest(format!("Invalid username: {}", repr_str(&normalized)))
         })?;
         if self.db.get_user(name.as_str()).await?.is_some() {

@@ -364,3 +364,84 @@ async fn include_stopped_servers_lists_the_default_server() {
             .all(|u| u["servers"].get("").is_some())
     );
 }
+
+/// The login's `username_map` and `username_pattern` for names given to the API: creating
+/// and renaming users normalise and validate as JupyterHub's authenticator does.
+#[tokio::test]
+async fn api_names_follow_the_login_rules() {
+    #[derive(Debug)]
+    struct Rules;
+    impl ganymede_core::UsernameRules for Rules {
+        fn normalize(&self, name: &str) -> String {
+            let lower = name.to_lowercase();
+            if lower == "theboss" {
+                "carol".to_owned()
+            } else {
+                lower
+            }
+        }
+        fn is_valid(&self, name: &str) -> bool {
+            name.chars().all(|c| c.is_ascii_lowercase())
+        }
+    }
+    let (hub, _) = common::hub().await;
+    let app = ganymede_web::router(std::sync::Arc::new(
+        hub.with_username_rules(std::sync::Arc::new(Rules)),
+    ));
+    let create = |names: Value| json!({ "usernames": names });
+    let (status, body, _) = call(
+        &app,
+        "POST",
+        "/hub/api/users",
+        Some(ADMIN),
+        Some(create(json!(["TheBoss", "Dave"]))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let names: Vec<&str> = body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["carol", "dave"]);
+    let (status, body, _) = call(
+        &app,
+        "POST",
+        "/hub/api/users",
+        Some(ADMIN),
+        Some(create(json!(["e1"]))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["message"], "Invalid username: e1");
+    let (_, body, _) = call(
+        &app,
+        "POST",
+        "/hub/api/users",
+        Some(ADMIN),
+        Some(create(json!(["e1", "F2"]))),
+    )
+    .await;
+    assert_eq!(body["message"], "Invalid usernames: e1, f2");
+    let (status, body, _) = call(
+        &app,
+        "PATCH",
+        "/hub/api/users/dave",
+        Some(ADMIN),
+        Some(json!({"name": "Dave9"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["message"], "Invalid username: 'dave9'");
+    let (status, body, _) = call(
+        &app,
+        "PATCH",
+        "/hub/api/users/dave",
+        Some(ADMIN),
+        Some(json!({"name": "David"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["name"], "david");
+}

@@ -344,7 +344,7 @@ def login_to_lab(hub, runs):
     return times
 
 
-def activity(hub, users, seconds, workers=8):
+def activity(hub, users, seconds, workers=32):
     names = [f"act{i}" for i in range(users)]
     for i in range(0, users, 100):
         r = hub.call("POST", "/users", json={"usernames": names[i:i + 100]})

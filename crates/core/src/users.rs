@@ -198,6 +198,15 @@ impl Hub {
         user: &UserName,
     ) -> Result<Identity, CoreError> {
         let mut identity = identity.clone();
+        // Membership only matters to `!group=` filters: without one, skip the query (every
+        // activity post and server request comes through here).
+        let group_filtered = identity
+            .scopes
+            .iter()
+            .any(|(_, grant)| matches!(grant, Grant::Only(set) if !set.groups().is_empty()));
+        if !group_filtered {
+            return Ok(identity);
+        }
         let groups = match self.db.user_group_names(user.as_str()).await {
             Ok(groups) => groups
                 .into_iter()

@@ -188,10 +188,7 @@ impl Hub {
                 &ServerSpec {
                     name: server.to_owned(),
                     display_name,
-                    base_url: crate::model::Urls {
-                        base_url: &self.settings().base_url,
-                    }
-                    .server_url(&row.name, server),
+                    base_url: self.urls().server_url(&row.name, server),
                     user_options,
                 },
             )

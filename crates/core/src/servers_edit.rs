@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::error::CoreError;
 use crate::hub::Hub;
 use crate::identity::Identity;
-use crate::model::{Urls, server_model};
+use crate::model::server_model;
 use crate::py::repr_str;
 use crate::servers::server_request;
 use crate::spawn::lifecycle::log_name;
@@ -30,10 +30,13 @@ impl Hub {
         row: &ganymede_db::ServerRow,
     ) -> Result<Value, CoreError> {
         let user = UserName::new(user).map_err(|_| CoreError::NotFound(String::new()))?;
-        let urls = Urls {
-            base_url: &self.settings().base_url,
-        };
-        Ok(server_model(identity, urls, &user, &row.name, Some(row)))
+        Ok(server_model(
+            identity,
+            self.urls(),
+            &user,
+            &row.name,
+            Some(row),
+        ))
     }
 
     /// `GET /users/{name}/servers/{server}` (read:servers).
@@ -83,9 +86,6 @@ impl Hub {
             .display_name
             .filter(|d| !d.is_empty())
             .unwrap_or_else(|| server.to_owned());
-        let urls = Urls {
-            base_url: &self.settings().base_url,
-        };
         let row = self
             .db
             .upsert_server(
@@ -93,7 +93,7 @@ impl Hub {
                 &ServerSpec {
                     name: server.to_owned(),
                     display_name,
-                    base_url: urls.server_url(&user.name, server),
+                    base_url: self.urls().server_url(&user.name, server),
                     user_options: request.user_options.unwrap_or_else(|| json!({})),
                 },
             )
@@ -165,10 +165,7 @@ impl Hub {
         if let Some(new_name) = new_name.filter(|n| *n != server) {
             ServerName::new(new_name.as_str())
                 .map_err(|_| bad(format!("Invalid server_name: {}", repr_str(&new_name))))?;
-            let urls = Urls {
-                base_url: &self.settings().base_url,
-            };
-            let base_url = urls.server_url(&user.name, &new_name);
+            let base_url = self.urls().server_url(&user.name, &new_name);
             match self.db.rename_server(row.id, &new_name, &base_url).await {
                 Ok(()) => {}
                 Err(DbError::ServerExists { .. }) => {

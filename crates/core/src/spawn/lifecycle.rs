@@ -105,7 +105,7 @@ impl Hub {
             .ok_or_else(|| CoreError::NotImplemented(crate::servers::NO_SPAWNER.to_owned()))
     }
 
-    fn urls(&self) -> Urls<'_> {
+    pub(crate) fn urls(&self) -> Urls<'_> {
         Urls {
             base_url: &self.settings().base_url,
         }

@@ -144,10 +144,12 @@ def _events(url, headers):
 
 
 def test_queue_positions_count_down(hub):
-    # 20 slow starts hold every slot (concurrent_spawn_limit = 20) and finish 300 ms apart;
-    # five more wait in line, and the last one's stream shows its place counting down.
+    # 20 slow starts hold every slot (concurrent_spawn_limit = 20) and start listening 1 s apart:
+    # the readiness check backs off to one try a second, so closer finishes can be seen as
+    # ready together and free several slots at once. Five more wait in line, and the last
+    # one's stream shows its place counting down.
     headers = {"Authorization": f"token {ADMIN_TOKEN}"}
-    slow = [f"slow{1000 + 300 * i}" for i in range(20)]
+    slow = [f"slow{1500 + 1000 * i}" for i in range(20)]
     waiting = [f"w{i}" for i in range(5)]
     results = {}
 
@@ -177,7 +179,7 @@ def test_queue_positions_count_down(hub):
     positions = [int(e["message"].split("position ")[1].split(" ")[0])
                  for e in events if "position" in e.get("message", "")]
     assert positions and positions[0] == len(waiting), events
-    assert len(set(positions)) >= 2 and positions == sorted(positions, reverse=True), positions
+    assert len(set(positions)) >= 2 and positions == sorted(positions, reverse=True), (positions, events)
     for name in slow + waiting:
         admin(hub, "DELETE", f"/users/{USER}/servers/{name}")
 

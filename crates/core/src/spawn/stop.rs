@@ -21,9 +21,8 @@ impl Hub {
     ) -> Result<StopOutcome, CoreError> {
         let spawning = Arc::clone(self.spawning()?);
         let Some(mut handle) = spawning.in_flight.get(server.id) else {
-            // Pending in the database with no task here: a hub that died mid-spawn left it.
-            self.finish_stop(user, server, "Server stopped").await;
-            return Ok(StopOutcome::Stopped);
+            // No task here: the spawn has just ended, or a hub that died mid-spawn left it.
+            return self.stop_as_recorded(user, server.id).await;
         };
         handle.cancel.cancel();
         let finished = tokio::time::timeout(spawning.settings.slow_stop_timeout, async {
@@ -31,11 +30,32 @@ impl Hub {
             while handle.done.changed().await.is_ok() {}
         })
         .await;
-        Ok(if finished.is_ok() {
-            StopOutcome::Stopped
-        } else {
-            StopOutcome::Pending
-        })
+        if finished.is_err() {
+            return Ok(StopOutcome::Pending);
+        }
+        // The spawn may have passed its last cancellation point and finished: stop what it
+        // started.
+        self.stop_as_recorded(user, server.id).await
+    }
+
+    /// Stops a server whose spawn task has ended, as the database now records it.
+    async fn stop_as_recorded(
+        self: &Arc<Self>,
+        user: &UserRow,
+        server: ServerId,
+    ) -> Result<StopOutcome, CoreError> {
+        let Some(row) = self.db.get_server_by_id(server).await? else {
+            return Ok(StopOutcome::Stopped);
+        };
+        match row.state {
+            ServerState::Running => self.halt_server(user, row).await,
+            ServerState::Stopping => Ok(StopOutcome::Pending),
+            ServerState::Stopped | ServerState::Failed => Ok(StopOutcome::Stopped),
+            ServerState::Queued | ServerState::Starting | ServerState::Waiting => {
+                self.finish_stop(user, row, "Server stopped").await;
+                Ok(StopOutcome::Stopped)
+            }
+        }
     }
 
     pub(super) async fn revoke_server_credentials(&self, user: &UserRow, server: &ServerRow) {

@@ -3,6 +3,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use sqlx::AnyConnection;
+
 use crate::db::{Db, IN_BATCH};
 use crate::dialect::placeholders;
 use crate::error::Result;
@@ -15,6 +17,16 @@ use crate::row::RowExt;
 impl Db {
     /// Which of these user names are taken.
     pub async fn existing_user_names(&self, names: &[&str]) -> Result<HashSet<String>> {
+        let mut conn = self.pool.acquire().await?;
+        self.taken_names(&mut conn, names).await
+    }
+
+    /// The same, on `conn` (inside a transaction that then creates the others).
+    pub(crate) async fn taken_names(
+        &self,
+        conn: &mut AnyConnection,
+        names: &[&str],
+    ) -> Result<HashSet<String>> {
         let mut taken = HashSet::new();
         for chunk in names.chunks(IN_BATCH) {
             let sql = format!(
@@ -24,7 +36,7 @@ impl Db {
             let rows = chunk
                 .iter()
                 .fold(self.q_owned(sql), |q, n| q.bind((*n).to_owned()))
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *conn)
                 .await?;
             for row in &rows {
                 taken.insert(row.text("users.name")?);

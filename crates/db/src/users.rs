@@ -76,21 +76,7 @@ impl Db {
             return Ok(Vec::new());
         }
         let mut tx = self.begin().await?;
-        let mut existing = HashSet::new();
-        for chunk in names.chunks(IN_BATCH) {
-            let sql = format!(
-                "SELECT name FROM users WHERE name IN ({})",
-                placeholders(chunk.len())
-            );
-            let rows = chunk
-                .iter()
-                .fold(self.q_owned(sql), |q, n| q.bind(n.to_string()))
-                .fetch_all(&mut *tx)
-                .await?;
-            for row in rows {
-                existing.insert(row.text("users.name")?);
-            }
-        }
+        let existing = self.taken_names(&mut tx, &names).await?;
         let fresh: Vec<&str> = names
             .iter()
             .copied()

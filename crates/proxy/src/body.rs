@@ -10,6 +10,7 @@ use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Empty, Full};
 
 use crate::route_table::Activity;
+use crate::upstream::Lease;
 
 /// Any error a body can end with.
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -31,11 +32,29 @@ pub(crate) fn empty() -> ProxyBody {
 
 /// Which way a streamed body flows, for the log line when it breaks.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Direction {
+enum Direction {
     /// From the client to the target (an upload).
     Request,
     /// From the target to the client (a download).
     Response,
+}
+
+/// The pooled connection a response came on, given back once the response has been read to its
+/// end, and dropped (so hyper closes it) if the body is dropped before.
+struct Returning(Option<Lease>);
+
+impl Returning {
+    fn new(lease: Option<Lease>, ended: bool) -> Self {
+        let mut returning = Self(lease);
+        returning.check(ended);
+        returning
+    }
+
+    fn check(&mut self, ended: bool) {
+        if ended && let Some(lease) = self.0.take() {
+            lease.release();
+        }
+    }
 }
 
 /// Streams a body through, recording route activity per frame and logging one line if it breaks.
@@ -44,6 +63,7 @@ pub(crate) struct Observed<B> {
     activity: Arc<Activity>,
     direction: Direction,
     path: Arc<str>,
+    connection: Returning,
 }
 
 impl<B> Observed<B>
@@ -51,17 +71,32 @@ where
     B: Body<Data = Bytes> + Unpin + Send + Sync + 'static,
     B::Error: Into<BoxError>,
 {
-    pub(crate) fn wrap(
-        inner: B,
-        activity: Arc<Activity>,
-        direction: Direction,
-        path: Arc<str>,
-    ) -> ProxyBody {
+    /// A request body on its way to the target.
+    pub(crate) fn request(inner: B, activity: Arc<Activity>, path: Arc<str>) -> ProxyBody {
         Self {
             inner,
             activity,
-            direction,
+            direction: Direction::Request,
             path,
+            connection: Returning(None),
+        }
+        .boxed()
+    }
+
+    /// A response body on its way to the client, from the connection `lease`.
+    pub(crate) fn response(
+        inner: B,
+        activity: Arc<Activity>,
+        path: Arc<str>,
+        lease: Lease,
+    ) -> ProxyBody {
+        let ended = inner.is_end_stream();
+        Self {
+            inner,
+            activity,
+            direction: Direction::Response,
+            path,
+            connection: Returning::new(Some(lease), ended),
         }
         .boxed()
     }
@@ -84,6 +119,9 @@ where
                 if frame.is_data() {
                     self.activity.touch_now();
                 }
+                // hyper stops polling a body that says it has ended, so look now.
+                let ended = self.inner.is_end_stream();
+                self.connection.check(ended);
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(error))) => {
@@ -102,9 +140,60 @@ where
                 }
                 Poll::Ready(Some(Err(error)))
             }
-            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Ready(None) => {
+                self.connection.check(true);
+                Poll::Ready(None)
+            }
             Poll::Pending => Poll::Pending,
         }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// A body from a target passed through as it is, giving its connection back at the end.
+pub(crate) struct Releasing<B> {
+    inner: B,
+    connection: Returning,
+}
+
+impl<B> Releasing<B>
+where
+    B: Body<Data = Bytes> + Unpin + Send + Sync + 'static,
+    B::Error: Into<BoxError>,
+{
+    pub(crate) fn wrap(inner: B, lease: Lease) -> ProxyBody {
+        let ended = inner.is_end_stream();
+        Self {
+            inner,
+            connection: Returning::new(Some(lease), ended),
+        }
+        .boxed()
+    }
+}
+
+impl<B> Body for Releasing<B>
+where
+    B: Body<Data = Bytes> + Unpin,
+    B::Error: Into<BoxError>,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        let ended = matches!(polled, Poll::Ready(None)) || self.inner.is_end_stream();
+        self.connection.check(ended);
+        polled.map(|frame| frame.map(|result| result.map_err(Into::into)))
     }
 
     fn is_end_stream(&self) -> bool {

@@ -159,6 +159,10 @@ pub struct ProxyArgs {
     /// Timeout (in millis) for idle keep-alive connections, and for reading a request's headers.
     #[arg(long, value_name = "TIMEOUT")]
     pub keep_alive_timeout: Option<u64>,
+    /// Threads serving connections (not a CHP flag). 1, the default, is one event loop like
+    /// CHP's or an nginx worker's, and costs the least CPU per request; 0 is one per CPU.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub threads: usize,
     /// The REST API token (normally from the environment).
     #[arg(
         long = "auth-token",

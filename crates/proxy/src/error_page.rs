@@ -1,14 +1,14 @@
 //! Error pages: CHP's `--error-target` and `--error-path`, else pages built into the binary.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::header::{self, HeaderValue};
 use http::{Request, Response, StatusCode, Uri};
-use http_body_util::BodyExt;
 
 use crate::body::{self, ProxyBody};
 use crate::config::ErrorPages;
-use crate::state::UpstreamClient;
+use crate::upstream::Upstream;
 
 /// Which error the proxy itself has to answer with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +26,7 @@ const ERROR_TARGET_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug)]
 pub(crate) struct ErrorPageService {
     pages: ErrorPages,
-    client: UpstreamClient,
+    upstream: Arc<Upstream>,
 }
 
 impl ErrorPageKind {
@@ -46,8 +46,8 @@ impl ErrorPageKind {
 }
 
 impl ErrorPageService {
-    pub(crate) fn new(pages: ErrorPages, client: UpstreamClient) -> Self {
-        Self { pages, client }
+    pub(crate) fn new(pages: ErrorPages, upstream: Arc<Upstream>) -> Self {
+        Self { pages, upstream }
     }
 
     /// The response for `kind`; a WebSocket handshake gets the bare status, as in CHP.
@@ -105,12 +105,13 @@ impl ErrorPageService {
         let request = Request::get(url.as_str())
             .body(body::empty())
             .map_err(|e| e.to_string())?;
-        let response = tokio::time::timeout(ERROR_TARGET_TIMEOUT, self.client.request(request))
-            .await
-            .map_err(|_| "timed out".to_owned())?
-            .map_err(|e| e.to_string())?;
+        let (response, lease) =
+            tokio::time::timeout(ERROR_TARGET_TIMEOUT, self.upstream.send(request))
+                .await
+                .map_err(|_| "timed out".to_owned())?
+                .map_err(|e| e.to_string())?;
         let (parts, incoming) = response.into_parts();
-        let mut out = Response::new(incoming.map_err(Into::into).boxed());
+        let mut out = Response::new(body::Releasing::wrap(incoming, lease));
         *out.status_mut() = status;
         for name in [header::CONTENT_TYPE, header::CONTENT_ENCODING] {
             if let Some(value) = parts.headers.get(&name) {

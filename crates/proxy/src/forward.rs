@@ -18,7 +18,7 @@ use http::{Request, Response, StatusCode, Uri, Version};
 use hyper::body::Incoming;
 use percent_encoding::percent_decode_str;
 
-use crate::body::{self, Direction, Observed, ProxyBody};
+use crate::body::{self, Observed, ProxyBody};
 use crate::error_page::ErrorPageKind;
 use crate::headers::{self, ClientSide};
 use crate::http1::ClientUpgrade;
@@ -104,23 +104,22 @@ async fn route_request(
     let upstream_body = if upgrade {
         body::empty()
     } else {
-        Observed::wrap(
+        Observed::request(
             incoming,
             Arc::clone(route.activity()),
-            Direction::Request,
             Arc::clone(&log_path),
         )
     };
     let upstream_req = Request::from_parts(parts, upstream_body);
-    let sent = plane.client.request(upstream_req);
+    let sent = plane.upstream.send(upstream_req);
     let result = match plane.timeouts.upstream {
         Some(limit) => match tokio::time::timeout(limit, sent).await {
             Ok(result) => result.map_err(|e| e.to_string()),
             Err(_) => Err(format!("no response within {} ms", limit.as_millis())),
         },
-        None => sent.await.map_err(|e| error_chain(&e)),
+        None => sent.await.map_err(|e| e.to_string()),
     };
-    let mut response = match result {
+    let (mut response, lease) = match result {
         Ok(response) => response,
         Err(error) => {
             tracing::error!(status = 503, path = %log_path, target = %route.target(), %error, "target did not answer");
@@ -157,12 +156,7 @@ async fn route_request(
         request_host.as_deref(),
         &plane.forward,
     );
-    let body = Observed::wrap(
-        incoming,
-        Arc::clone(route.activity()),
-        Direction::Response,
-        log_path,
-    );
+    let body = Observed::response(incoming, Arc::clone(route.activity()), log_path, lease);
     Response::from_parts(parts, body)
 }
 
@@ -254,17 +248,6 @@ fn collapse_slashes(path: &str) -> String {
         out.push(c);
     }
     out
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 pub(crate) fn text_response(status: StatusCode, text: &'static str) -> Response<ProxyBody> {

@@ -23,6 +23,7 @@ mod splice;
 mod state;
 mod store;
 pub mod tls;
+mod upstream;
 
 pub use cli::ProxyArgs;
 pub use client::{ChpClient, ClientError, RouteInfo};

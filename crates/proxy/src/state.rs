@@ -1,27 +1,21 @@
-//! The shared state of the data plane, and the pooled client that reaches targets.
+//! The shared state of the data plane, and the connection pool that reaches targets.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 
-use crate::body::ProxyBody;
 use crate::config::{ForwardOptions, ProxyConfig, Timeouts};
 use crate::error_page::ErrorPageService;
 use crate::metrics::Metrics;
 use crate::store::RouteStore;
-
-/// The pooled HTTP/1.1 client towards targets, `http://` and `https://`.
-pub(crate) type UpstreamClient = Client<HttpsConnector<HttpConnector>, ProxyBody>;
+use crate::upstream::Upstream;
 
 /// What every proxied request reads; built once, shared by `Arc`.
 #[derive(Debug)]
 pub(crate) struct DataPlane {
     pub(crate) routes: Arc<RouteStore>,
-    pub(crate) client: UpstreamClient,
+    pub(crate) upstream: Arc<Upstream>,
     pub(crate) forward: ForwardOptions,
     pub(crate) timeouts: Timeouts,
     pub(crate) error_pages: ErrorPageService,
@@ -37,11 +31,11 @@ impl DataPlane {
         routes: Arc<RouteStore>,
         metrics: Arc<Metrics>,
     ) -> Self {
-        let client = upstream_client(config);
+        let upstream = Arc::new(upstream(config));
         Self {
             routes,
-            error_pages: ErrorPageService::new(config.error_pages.clone(), client.clone()),
-            client,
+            error_pages: ErrorPageService::new(config.error_pages.clone(), Arc::clone(&upstream)),
+            upstream,
             forward: config.forward.clone(),
             timeouts: config.timeouts,
             metrics,
@@ -49,7 +43,7 @@ impl DataPlane {
     }
 }
 
-fn upstream_client(config: &ProxyConfig) -> UpstreamClient {
+fn upstream(config: &ProxyConfig) -> Upstream {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
@@ -59,8 +53,5 @@ fn upstream_client(config: &ProxyConfig) -> UpstreamClient {
         .https_or_http()
         .enable_http1()
         .wrap_connector(http);
-    Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-        .pool_timer(TokioTimer::new())
-        .build(connector)
+    Upstream::new(connector, POOL_IDLE_TIMEOUT)
 }

@@ -24,7 +24,7 @@ pub(crate) enum FrontProxy {
         /// The hub's side of it.
         routes: Arc<External>,
         /// How the hub starts it, with `proxy.should_start`; taken when it is started.
-        launch: Option<Launch>,
+        launch: Option<Box<Launch>>,
     },
 }
 
@@ -37,7 +37,7 @@ impl FrontProxy {
                 let launch = config
                     .proxy
                     .should_start
-                    .then(|| Launch::from_config(config, &token))
+                    .then(|| Launch::from_config(config, &token).map(Box::new))
                     .transpose()?;
                 // With port 0 the launch picked the port; the client must use the same one.
                 let api_url = launch
@@ -76,7 +76,7 @@ impl FrontProxy {
     pub(crate) fn take_launch(&mut self) -> Option<Launch> {
         match self {
             Self::Internal(_) => None,
-            Self::External { launch, .. } => launch.take(),
+            Self::External { launch, .. } => launch.take().map(|launch| *launch),
         }
     }
 

@@ -137,6 +137,7 @@ fn startup_state(config: &Config) -> StartupState {
 }
 
 async fn serve(mut config: Config, secrets: Secrets) -> anyhow::Result<()> {
+    let shutdown = logging::install_shutdown_signal();
     crate::first_run::apply(&mut config)?;
     for warning in ganymede_auth::check_config(&config.authenticator) {
         match warning.severity {
@@ -294,7 +295,7 @@ async fn serve(mut config: Config, secrets: Secrets) -> anyhow::Result<()> {
             })
             .await
     });
-    logging::shutdown_signal().await;
+    shutdown.await;
     let _ = stop_tx.send(true);
     let supervisor = async move {
         if let Some(task) = supervisor {

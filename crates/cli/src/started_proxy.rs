@@ -47,11 +47,14 @@ pub(crate) struct Launch {
     /// Travels in `CONFIGPROXY_AUTH_TOKEN`, never on the command line or in a log.
     token: String,
     pid_file: PathBuf,
+    /// Where its output goes.
+    log_file: PathBuf,
     retry_after: Duration,
 }
 
 /// A started proxy. Dropping it kills the process (the hub is failing); [`Running::stop`] is
-/// the graceful way, and [`Running::detach`] leaves it running.
+/// the graceful way, and [`Running::detach`] leaves it running. The child is not spawned with
+/// `kill_on_drop`, which would kill a detached proxy too.
 pub(crate) struct Running {
     child: Option<Child>,
     output: Output,
@@ -158,6 +161,7 @@ impl Launch {
             flags,
             token: token.to_owned(),
             pid_file: proxy.pid_file_path(&config.hub.data_dir),
+            log_file: config.hub.data_dir.join("proxy.log"),
             retry_after: Duration::from_secs(proxy.check_running_interval.max(1)),
         })
     }
@@ -194,17 +198,17 @@ impl Launch {
     pub(crate) async fn start(&self) -> anyhow::Result<Running> {
         stale::stop_previous(&self.pid_file, &self.command[0]).await?;
         let argv = self.argv();
-        tracing::info!(command = ?argv, "starting the proxy");
-        let mut child = tokio::process::Command::new(&argv[0])
+        let (output, stdout, stderr) = Output::open(&self.log_file)?;
+        tracing::info!(command = ?argv, log = %output.path().display(), "starting the proxy");
+        let child = tokio::process::Command::new(&argv[0])
             .args(&argv[1..])
             .env(ganymede_config::CONFIGPROXY_AUTH_TOKEN, &self.token)
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stdout(stdout)
+            .stderr(stderr)
             // Its own process group, as JupyterHub's `start_new_session`: a Ctrl-C meant for
             // the hub reaches the hub, which then stops the proxy in order.
             .process_group(0)
-            .kill_on_drop(true)
             .spawn()
             .map_err(|error| match error.kind() {
                 std::io::ErrorKind::NotFound => anyhow::anyhow!(
@@ -215,7 +219,6 @@ impl Launch {
                 _ => anyhow::Error::new(error)
                     .context(format!("cannot start the proxy {:?}", argv[0])),
             })?;
-        let output = Output::relay(&mut child);
         let running = Running {
             child: Some(child),
             output,
@@ -234,10 +237,10 @@ impl Launch {
         let deadline = tokio::time::Instant::now() + START_TIMEOUT;
         loop {
             if let Some(status) = running.try_wait() {
-                running.output.drained().await;
                 self.remove_pid_file();
                 bail!(
-                    "the proxy exited ({status}) before it listened; its last lines:\n{}",
+                    "the proxy exited ({status}) before it listened; its last lines in {}:\n{}",
+                    running.output.path().display(),
                     running.output.tail()
                 );
             }
@@ -249,8 +252,9 @@ impl Launch {
                 running.kill().await;
                 self.remove_pid_file();
                 bail!(
-                    "the proxy did not listen within {} s; its last lines:\n{}",
+                    "the proxy did not listen within {} s; its last lines in {}:\n{}",
                     START_TIMEOUT.as_secs(),
+                    running.output.path().display(),
                     running.output.tail()
                 );
             }

@@ -36,8 +36,8 @@ impl Drop for Hub {
 
 impl Hub {
     /// Starts the hub in `dir` with a started external proxy (`command` empty means
-    /// `ganymede proxy`) and a service routed to `echo`.
-    fn start(dir: &Path, command: &[&str], echo: &EchoBackend) -> Self {
+    /// `ganymede proxy`), a service routed to `echo`, and `extra` settings.
+    fn start(dir: &Path, command: &[&str], echo: &EchoBackend, extra: &[&str]) -> Self {
         let command = serde_json::to_string(command).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_ganymede"))
             .current_dir(dir)
@@ -68,6 +68,7 @@ impl Hub {
                 "hub.services=[{{ name = \"svc\", url = \"{}\" }}]",
                 echo.url().trim_end_matches('/')
             ))
+            .args(extra.iter().flat_map(|setting| ["--set", setting]))
             .env("CONFIGPROXY_AUTH_TOKEN", PROXY_TOKEN)
             .env_remove("RUST_LOG")
             .env_remove("JPY_COOKIE_SECRET")
@@ -143,7 +144,7 @@ async fn started_proxy_lives_and_dies_with_the_hub(command: &[&str]) {
     let echo = EchoBackend::start().await.unwrap();
     let dir = TempDir::new().unwrap();
     let pid_file: PathBuf = dir.path().join("jupyterhub-proxy.pid");
-    let mut hub = Hub::start(dir.path(), command, &echo);
+    let mut hub = Hub::start(dir.path(), command, &echo, &[]);
     let public = hub.public_url().await;
     let client = reqwest::Client::new();
     assert!(
@@ -217,7 +218,7 @@ async fn serve_stops_the_proxy_a_previous_hub_left_behind() {
         .await
         .unwrap();
     std::fs::write(&pid_file, leftover.pid().to_string()).unwrap();
-    let hub = Hub::start(dir.path(), &[], &echo);
+    let hub = Hub::start(dir.path(), &[], &echo, &[]);
     let public = hub.public_url().await;
     assert!(
         hub.log.text().contains("stopped the previous proxy"),
@@ -234,6 +235,70 @@ async fn serve_stops_the_proxy_a_previous_hub_left_behind() {
         "the new proxy serves the routes"
     );
     assert_ne!(read_pid(&pid_file), Some(leftover.pid()));
+}
+
+/// `hub.cleanup_proxy = false` leaves the proxy running at shutdown; the next hub finds it in
+/// the pid file and stops it before starting its own.
+#[tokio::test]
+async fn cleanup_proxy_false_leaves_the_proxy_to_the_next_hub() {
+    let echo = EchoBackend::start().await.unwrap();
+    let dir = TempDir::new().unwrap();
+    let pid_file = dir.path().join("jupyterhub-proxy.pid");
+    let mut hub = Hub::start(dir.path(), &[], &echo, &["hub.cleanup_proxy=false"]);
+    let public = hub.public_url().await;
+    let client = reqwest::Client::new();
+    assert!(
+        wait_until_async(Duration::from_secs(30), || routes_work(&client, &public)).await,
+        "the hub answers through the proxy"
+    );
+    let left = read_pid(&pid_file).expect("the proxy's pid file");
+    // Whatever happens below, the proxy this test caused to start does not outlive it.
+    struct KillAtEnd(u32);
+    impl Drop for KillAtEnd {
+        fn drop(&mut self) {
+            if alive(self.0) {
+                let _ = kill(pid(self.0), Signal::SIGKILL);
+            }
+        }
+    }
+    let _left_guard = KillAtEnd(left);
+    hub.terminate();
+    assert!(
+        wait_until(Duration::from_secs(30), || hub
+            .child
+            .try_wait()
+            .ok()
+            .flatten()
+            .is_some())
+        .await,
+        "the hub exited after SIGTERM"
+    );
+    assert!(alive(left), "the proxy was left running");
+    assert_eq!(read_pid(&pid_file), Some(left), "and its pid file kept");
+    assert!(
+        hub.log
+            .wait_for(Duration::from_secs(10), |text| text
+                .contains("leaving the proxy running"))
+            .await,
+        "{}",
+        hub.log.text()
+    );
+
+    let next = Hub::start(dir.path(), &[], &echo, &[]);
+    let public = next.public_url().await;
+    assert!(
+        next.log.text().contains("stopped the previous proxy"),
+        "{}",
+        next.log.text()
+    );
+    assert!(
+        wait_until(Duration::from_secs(10), || !alive(left)).await,
+        "the next hub stopped the proxy that was left"
+    );
+    assert!(
+        wait_until_async(Duration::from_secs(30), || routes_work(&client, &public)).await,
+        "the next hub's proxy serves the routes"
+    );
 }
 
 /// A proxy command that exits at once is one error line with what it printed.

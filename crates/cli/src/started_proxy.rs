@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use ganymede_config::Config;
 use ganymede_core::Hub;
-use nix::sys::signal::{Signal, kill};
+use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 use tokio::process::Child;
 use tokio::sync::watch;
@@ -298,12 +298,16 @@ impl Running {
         }
     }
 
-    /// SIGTERM, then SIGKILL if it is still there after [`STOP_TIMEOUT`].
+    /// SIGTERM to its process group (a `command` that is a shell wrapper stops too), then
+    /// SIGKILL if it is still there after [`STOP_TIMEOUT`].
     async fn stop(mut self) {
         let Some(pid) = self.pid() else { return };
         tracing::info!(pid, "stopping the proxy");
         if let Ok(pid) = i32::try_from(pid) {
-            let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+            // The group is the proxy's own (`process_group(0)`), led by it.
+            if killpg(Pid::from_raw(pid), Signal::SIGTERM).is_err() {
+                let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+            }
         }
         if tokio::time::timeout(STOP_TIMEOUT, self.exited())
             .await

@@ -94,3 +94,33 @@ test("admin creates a group, edits its members and properties, and deletes it", 
     assert.equal((await apiGet(page, path)).status(), 404);
   });
 });
+
+test("the groups list and a group's members are shown 50 at a time", async () => {
+  await withHub(browser, "admin-groups-paging", async ({ page }) => {
+    await login(page, ADMIN, ADMIN_PASSWORD);
+    await page.goto("/hub/admin/groups");
+    const xsrf = await page.locator("body").getAttribute("data-xsrf");
+    const post = (path, data) => page.request.post(`/hub/api${path}`, { headers: { "X-XSRFToken": xsrf }, data });
+    const names = Array.from({ length: 55 }, (_, i) => `g${String(i).padStart(2, "0")}`);
+    const users = Array.from({ length: 55 }, (_, i) => `u${String(i).padStart(2, "0")}`);
+    assert.equal((await post("/groups", { groups: names })).status(), 201);
+    assert.equal((await post("/users", { usernames: users })).status(), 201);
+    assert.equal((await post("/groups/g00/users", { users })).status(), 200);
+
+    await page.reload();
+    await page.locator("#page-info", { hasText: "1–50 of 55" }).waitFor();
+    assert.equal(await page.locator("#groups tbody tr").count(), 50);
+    assert.equal(await page.locator("#prev-page").isDisabled(), true);
+    await page.locator("#next-page").click();
+    await page.locator("#page-info", { hasText: "51–55 of 55" }).waitFor();
+    assert.deepEqual(await page.locator("#groups a.group-link").allInnerTexts(), names.slice(50));
+    assert.equal(await page.locator("#next-page").isDisabled(), true);
+
+    await page.goto("/hub/admin/groups/g00");
+    await page.locator("#members-info", { hasText: "1–50 of 55" }).waitFor();
+    assert.equal(await page.locator("#members tbody tr").count(), 50);
+    await page.locator("#next-members").click();
+    await page.locator("#members-info", { hasText: "51–55 of 55" }).waitFor();
+    assert.deepEqual(await page.locator("#members td.member-name").allInnerTexts(), users.slice(50));
+  });
+});

@@ -76,7 +76,8 @@
   async function load() {
     const model = await api("GET", path);
     users = (model.users || []).slice().sort();
-    if (offset >= users.length) offset = Math.max(0, users.length - (users.length % limit || limit));
+    // After removals the page shown may be past the end: show the last one instead.
+    if (offset >= users.length) offset = Math.max(0, Math.floor((users.length - 1) / limit) * limit);
     renderMembers();
     properties.replaceChildren();
     for (const [key, value] of Object.entries(model.properties || {})) propertyRow(key, value);

@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+# The binary cargo builds, wherever CARGO_TARGET_DIR puts it (worktrees share no target dir).
+bin="${CARGO_TARGET_DIR:-$root/target}/debug/ganymede"
 
 step() { printf '\n=== %s\n' "$*" >&2; }
 
@@ -32,10 +34,10 @@ else
 fi
 
 step "end-to-end tests (real JupyterHub, JupyterLab, CHP) with ganymede as the proxy"
-export PROXY_CMD="$root/target/debug/ganymede proxy"
+export PROXY_CMD="$bin proxy" GANYMEDE_BIN="$bin"
 export CHP_BIN PEERS_VENV
 "$PEERS_VENV/bin/pytest" tests/e2e -q -p no:cacheprovider
 
 step "browser tests: the hub's pages in headless Chromium against ganymede serve"
-GANYMEDE_BIN="$root/target/debug/ganymede" CHROMIUM_BIN="$CHROMIUM_BIN" NODE_PATH="$PLAYWRIGHT_NODE_PATH" \
+GANYMEDE_BIN="$bin" CHROMIUM_BIN="$CHROMIUM_BIN" NODE_PATH="$PLAYWRIGHT_NODE_PATH" \
   node --test tests/browser/

@@ -21,16 +21,26 @@ pub(crate) fn init(level: &str) {
 
 /// Resolves at the first SIGTERM or SIGINT.
 pub(crate) async fn shutdown_signal() {
+    install_shutdown_signal().await;
+}
+
+/// Installs the SIGTERM and SIGINT handlers now (in a runtime) and returns what resolves at the
+/// first of them. The hub installs them before it starts anything, so a signal that arrives
+/// while it starts (a proxy, say) stops it in order instead of killing it outright.
+pub(crate) fn install_shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (
+    let handlers = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
-    ) else {
-        tracing::error!("cannot install signal handlers; stop with SIGKILL");
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => tracing::warn!("Terminated"),
-        _ = int.recv() => tracing::warn!("Interrupted"),
+    );
+    async move {
+        let (Ok(mut term), Ok(mut int)) = handlers else {
+            tracing::error!("cannot install signal handlers; stop with SIGKILL");
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = term.recv() => tracing::warn!("Terminated"),
+            _ = int.recv() => tracing::warn!("Interrupted"),
+        }
     }
 }

@@ -4,6 +4,7 @@
 
 mod args;
 mod first_run;
+mod front_proxy;
 mod hub_proxy;
 mod logging;
 mod periodic;
@@ -11,6 +12,7 @@ mod proxy_cmd;
 mod serve;
 mod singleuser_venv;
 mod spawner;
+mod started_proxy;
 
 use std::process::ExitCode;
 

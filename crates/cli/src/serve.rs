@@ -6,16 +6,13 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use ganymede_config::{Config, ConfigFile, ProcessEnv, ProxyMode, Secrets};
-use ganymede_core::{
-    Hub, HubSettings, ProxyRoutes, StartupGroup, StartupRole, StartupService, StartupState,
-};
+use ganymede_config::{Config, ConfigFile, ProcessEnv, Secrets};
+use ganymede_core::{Hub, HubSettings, StartupGroup, StartupRole, StartupService, StartupState};
 use ganymede_crypt::CryptKeys;
 use ganymede_db::Db;
-use ganymede_proxy::config::{ErrorPages, ForwardOptions, Listen, Timeouts};
-use ganymede_proxy::{Proxy, ProxyConfig, RouteStore};
+use ganymede_proxy::Proxy;
 
-use crate::hub_proxy::{External, InProcess};
+use crate::front_proxy::{FrontProxy, proxy_config, reconcile_routes};
 use crate::logging;
 
 /// Flags of `ganymede serve`.
@@ -60,7 +57,7 @@ pub(crate) fn database_url(config: &Config) -> String {
     }
 }
 
-fn socket_addr(url: &url::Url, what: &str) -> anyhow::Result<SocketAddr> {
+pub(crate) fn socket_addr(url: &url::Url, what: &str) -> anyhow::Result<SocketAddr> {
     let mut addrs = url
         .socket_addrs(|| None)
         .with_context(|| format!("{what} {url} has no host and port to listen on"))?;
@@ -140,6 +137,7 @@ fn startup_state(config: &Config) -> StartupState {
 }
 
 async fn serve(mut config: Config, secrets: Secrets) -> anyhow::Result<()> {
+    let shutdown = logging::install_shutdown_signal();
     crate::first_run::apply(&mut config)?;
     for warning in ganymede_auth::check_config(&config.authenticator) {
         match warning.severity {
@@ -153,7 +151,7 @@ async fn serve(mut config: Config, secrets: Secrets) -> anyhow::Result<()> {
     }
     let login = ganymede_web::LoginService::from_config(&config.authenticator)?;
     let db = Db::connect_or_init(&database_url(&config)).await?;
-    let front = FrontProxy::from_config(&config, &secrets)?;
+    let mut front = FrontProxy::from_config(&config, &secrets)?;
     let mut hub = Hub::new(
         db,
         HubSettings {
@@ -207,6 +205,17 @@ async fn serve(mut config: Config, secrets: Secrets) -> anyhow::Result<()> {
         .collect();
     hub.load_api_tokens(&tokens).await?;
 
+    let started = match front.take_launch() {
+        Some(mut launch) => {
+            launch.set_error_target(&format!("{target}{}hub", config.hub.base_url));
+            let running = launch
+                .start()
+                .await
+                .context("cannot start the proxy (proxy.should_start = true)")?;
+            Some((launch, running))
+        }
+        None => None,
+    };
     hub.ensure_hub_route(&target)
         .await
         .with_context(|| front.unreachable_hint())?;
@@ -234,9 +243,15 @@ async fn serve(mut config: Config, secrets: Secrets) -> anyhow::Result<()> {
             }))
         }
         FrontProxy::External { api_url, .. } => {
-            tracing::info!(
-                "Ganymede's hub is running behind the external proxy whose API is at {api_url}"
-            );
+            match &started {
+                Some((launch, _)) => tracing::info!(
+                    "Ganymede is running at {}",
+                    launch.public_url(&config.hub.bind_url)
+                ),
+                None => tracing::info!(
+                    "Ganymede's hub is running behind the external proxy whose API is at {api_url}"
+                ),
+            }
             let every = std::time::Duration::from_secs(config.hub.last_activity_interval.max(1));
             tokio::spawn(reconcile_routes(
                 Arc::clone(&hub),
@@ -246,6 +261,16 @@ async fn serve(mut config: Config, secrets: Secrets) -> anyhow::Result<()> {
             ))
         }
     };
+    let supervisor = started.map(|(launch, running)| {
+        tokio::spawn(crate::started_proxy::supervise(
+            launch,
+            running,
+            Arc::clone(&hub),
+            target.clone(),
+            config.hub.cleanup_proxy,
+            stop_rx.clone(),
+        ))
+    });
 
     tokio::spawn(crate::spawner::poll_servers(
         Arc::clone(&hub),
@@ -270,127 +295,18 @@ async fn serve(mut config: Config, secrets: Secrets) -> anyhow::Result<()> {
             })
             .await
     });
-    logging::shutdown_signal().await;
+    shutdown.await;
     let _ = stop_tx.send(true);
-    let (hub_result, _) = tokio::join!(hub_server, proxy_task);
+    let supervisor = async move {
+        if let Some(task) = supervisor {
+            let _ = task.await;
+        }
+    };
+    let (hub_result, _, ()) = tokio::join!(hub_server, proxy_task, supervisor);
     hub_result
         .context("the hub task failed")?
         .context("the hub server failed")?;
     Ok(())
-}
-
-/// The proxy in front of the hub, as `proxy.mode` says.
-enum FrontProxy {
-    /// In this process, sharing the route table.
-    Internal(Arc<RouteStore>),
-    /// A CHP-compatible process the hub drives through its REST API.
-    External {
-        /// Its REST API.
-        api_url: String,
-        /// The hub's side of it.
-        routes: Arc<External>,
-    },
-}
-
-impl FrontProxy {
-    fn from_config(config: &Config, secrets: &Secrets) -> anyhow::Result<Self> {
-        match config.proxy.mode {
-            ProxyMode::Internal => Ok(Self::Internal(RouteStore::new())),
-            ProxyMode::External => {
-                if config.proxy.should_start {
-                    bail!(
-                        "proxy.mode = \"external\" with proxy.should_start = true is not supported yet: \
-                         start the proxy yourself (`ganymede proxy` or configurable-http-proxy) and set \
-                         proxy.should_start = false"
-                    );
-                }
-                let api_url = config
-                    .proxy
-                    .api_url
-                    .as_str()
-                    .trim_end_matches('/')
-                    .to_owned();
-                let tls = ganymede_proxy::tls::client_config(
-                    &ganymede_proxy::tls::ClientTlsFiles::default(),
-                )?;
-                let token = Some(secrets.proxy_auth_token.expose().clone());
-                let routes = Arc::new(
-                    External::new(&api_url, token, false, tls)
-                        .with_context(|| format!("proxy.api_url {api_url}"))?,
-                );
-                Ok(Self::External { api_url, routes })
-            }
-        }
-    }
-
-    fn routes(&self) -> Arc<dyn ProxyRoutes> {
-        match self {
-            Self::Internal(routes) => Arc::new(InProcess(Arc::clone(routes))),
-            Self::External { routes, .. } => Arc::clone(routes) as Arc<dyn ProxyRoutes>,
-        }
-    }
-
-    fn unreachable_hint(&self) -> String {
-        match self {
-            Self::Internal(_) => "cannot add the hub's route to the in-process proxy".to_owned(),
-            Self::External { api_url, .. } => format!(
-                "cannot add the hub's route to the external proxy at {api_url}: start it first, \
-                 with CONFIGPROXY_AUTH_TOKEN equal to the hub's (or proxy.auth_token)"
-            ),
-        }
-    }
-}
-
-/// JupyterHub's periodic `check_routes` for an external proxy, which may restart and forget
-/// its routes: every `hub.last_activity_interval` the hub's, the servers' and the services'
-/// routes are put back. Failures are logged and retried at the next tick.
-async fn reconcile_routes(
-    hub: Arc<Hub>,
-    target: String,
-    every: std::time::Duration,
-    stop: tokio::sync::watch::Receiver<bool>,
-) {
-    crate::periodic::every(every, stop, || async {
-        match hub.ensure_hub_route(&target).await {
-            Ok(true) => {
-                tracing::warn!("the hub's route was missing from the proxy; added it again")
-            }
-            Ok(false) => {}
-            Err(error) => tracing::warn!(%error, "cannot check the proxy's routes; retrying later"),
-        }
-        if let Err(error) = hub.check_proxy_routes().await {
-            tracing::warn!(%error, "cannot check the servers' and services' routes; retrying later");
-        }
-    })
-    .await;
-}
-
-/// The in-process proxy: the public listener on `bind_url`, its CHP API on `proxy.api_url`.
-fn proxy_config(config: &Config, secrets: &Secrets) -> anyhow::Result<ProxyConfig> {
-    let listen = Listen::Tcp(socket_addr(&config.hub.bind_url, "hub.bind_url")?);
-    let api_listen = Listen::Tcp(socket_addr(&config.proxy.api_url, "proxy.api_url")?);
-    Ok(ProxyConfig {
-        listen,
-        tls: None,
-        api_listen,
-        api_tls: None,
-        metrics_listen: None,
-        redirect: None,
-        client_tls: ganymede_proxy::tls::client_config(
-            &ganymede_proxy::tls::ClientTlsFiles::default(),
-        )?,
-        auth_token: Some(secrets.proxy_auth_token.expose().clone()),
-        default_target: None,
-        error_pages: ErrorPages::Builtin,
-        forward: ForwardOptions {
-            private_cookies: ganymede_web::HUB_ONLY_COOKIES
-                .iter()
-                .map(|name| (*name).to_owned())
-                .collect(),
-            ..ForwardOptions::default()
-        },
-        timeouts: Timeouts::default(),
-    })
 }
 
 /// The login's name rules, for names given to the REST API (creating and renaming users).

@@ -233,8 +233,9 @@ async fn serve_drives_an_external_proxy_and_restores_its_route() {
     );
 }
 
+/// An external proxy the hub does not start (the default) must be given its token.
 #[test]
-fn external_proxy_that_the_hub_should_start_is_refused_in_one_line() {
+fn external_proxy_without_a_token_is_refused_in_one_line() {
     let dir = TempDir::new().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_ganymede"))
         .current_dir(dir.path())
@@ -246,10 +247,12 @@ fn external_proxy_that_the_hub_should_start_is_refused_in_one_line() {
             "proxy.mode=external",
         ])
         .env_remove("RUST_LOG")
+        .env_remove("CONFIGPROXY_AUTH_TOKEN")
         .stdin(Stdio::null())
         .output()
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("proxy.should_start = false"), "{stderr}");
+    assert!(stderr.contains("proxy.should_start = true"), "{stderr}");
+    assert!(stderr.contains("CONFIGPROXY_AUTH_TOKEN"), "{stderr}");
 }

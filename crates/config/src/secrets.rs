@@ -196,7 +196,8 @@ pub fn proxy_auth_token(
     if config.proxy.mode == ProxyMode::External && !config.proxy.should_start {
         return Err(ConfigError::BadSecret(format!(
             "an external proxy that the hub does not start needs its token: \
-             set {CONFIGPROXY_AUTH_TOKEN} or `proxy.auth_token`"
+             set {CONFIGPROXY_AUTH_TOKEN} or `proxy.auth_token`, or let the hub start it \
+             with `proxy.should_start = true`"
         )));
     }
     let mut bytes = [0_u8; 16];

@@ -258,3 +258,84 @@ async fn token_page_flow_through_the_api_with_the_cookie() {
     let token = model["token"].as_str().unwrap();
     assert_eq!(token.len(), 32);
 }
+
+#[tokio::test]
+async fn admin_groups_pages_need_admin_ui_and_escape_the_name() {
+    let app = site().await;
+    let mut anonymous = Browser::default();
+    let page = anonymous.get(&app, "/hub/admin/groups").await;
+    assert_eq!(page.status, StatusCode::FOUND);
+    assert!(
+        page.location().starts_with("/hub/login?next="),
+        "{}",
+        page.location()
+    );
+    let mut user = Browser::default();
+    user.login(&app, "alice", USER_PASSWORD, "").await;
+    for path in ["/hub/admin/groups", "/hub/admin/groups/x"] {
+        assert_eq!(
+            user.get(&app, path).await.status,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+
+    let mut admin = Browser::default();
+    admin.login(&app, "boss", ADMIN_PASSWORD, "").await;
+    let list = admin.get(&app, "/hub/admin/groups").await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    assert!(list.body.contains("id=\"groups\""), "{}", list.body);
+    assert!(list.body.contains("id=\"create-group-form\""));
+    assert!(list.body.contains("admin_groups.js"));
+    assert!(
+        admin
+            .get(&app, "/hub/admin")
+            .await
+            .body
+            .contains("id=\"groups-link\""),
+        "the users view links to the groups view"
+    );
+    // A group that does not exist is the API's 404, as a page.
+    let missing = admin.get(&app, "/hub/admin/groups/nobody-here").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.body.contains("No such group"), "{}", missing.body);
+
+    // A name full of HTML is created through the API and shown escaped.
+    let xsrf = list.xsrf();
+    let json = [
+        ("content-type", "application/json"),
+        ("x-xsrftoken", xsrf.as_str()),
+    ];
+    let name = "<b>\"x&'";
+    let encoded = "%3Cb%3E%22x%26%27";
+    let created = admin
+        .send(
+            &app,
+            "POST",
+            &format!("/hub/api/groups/{encoded}"),
+            &json,
+            Some("{}".to_owned()),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let page = admin
+        .get(&app, &format!("/hub/admin/groups/{encoded}"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(!page.body.contains(name), "{}", page.body);
+    assert!(
+        page.body
+            .contains("data-group=\"&lt;b&gt;&quot;x&amp;&#x27;\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("admin_group.js"));
+    for file in ["admin_groups.js", "admin_group.js"] {
+        let script = admin.get(&app, &format!("/hub/static/{file}")).await;
+        assert_eq!(script.status, StatusCode::OK, "{file}");
+        assert!(
+            !script.body.contains("innerHTML"),
+            "{file} writes text only"
+        );
+    }
+}

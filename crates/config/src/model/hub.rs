@@ -63,6 +63,8 @@ pub struct HubSection {
     pub last_activity_interval: u64,
     /// Stop all of a user's servers when they log out.
     pub shutdown_on_logout: bool,
+    /// Stop the proxy when the hub shuts down, if the hub started it (`proxy.should_start`).
+    pub cleanup_proxy: bool,
     /// Directories searched for Jinja templates before the built-in ones.
     pub template_paths: Vec<PathBuf>,
     /// Extra variables passed to every template.
@@ -106,6 +108,7 @@ impl Default for HubSection {
             api_page_max_limit: 200,
             last_activity_interval: 300,
             shutdown_on_logout: false,
+            cleanup_proxy: true,
             template_paths: Vec::new(),
             template_vars: BTreeMap::new(),
             load_groups: BTreeMap::new(),

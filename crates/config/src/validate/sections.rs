@@ -159,16 +159,24 @@ pub(super) fn proxy(proxy: &ProxySection, out: &mut Problems) {
         &["http", "https"],
         "http://127.0.0.1:8001",
     );
+    // An empty command means this binary's own `proxy` subcommand; a blank program never runs.
     if proxy.mode == ProxyMode::External
         && proxy.should_start
         && proxy
             .command
             .first()
-            .is_none_or(|program| program.trim().is_empty())
+            .is_some_and(|program| program.trim().is_empty())
     {
         out.add(
             "proxy.command",
-            "must name the proxy's program when `proxy.should_start` is true, or set `proxy.should_start = false`",
+            "must start with the proxy's program, or be empty for `ganymede proxy`",
         );
+    }
+    if !["debug", "info", "warn", "error"].contains(&proxy.log_level.to_ascii_lowercase().as_str())
+    {
+        out.add("proxy.log_level", "must be one of debug, info, warn, error");
+    }
+    if proxy.check_running_interval == 0 {
+        out.add("proxy.check_running_interval", "must be at least 1 second");
     }
 }

@@ -336,6 +336,21 @@ fn valid_settings_pass() {
             c.proxy.should_start = false;
             c.proxy.command = Vec::new();
         }),
+        (
+            "external proxy started by the hub, ganymede's own or CHP",
+            |c| {
+                c.proxy.mode = ProxyMode::External;
+                c.proxy.should_start = true;
+                c.proxy.debug = true;
+                c.proxy.log_level = "WARN".to_owned();
+            },
+        ),
+        ("configurable-http-proxy started by the hub", |c| {
+            c.proxy.mode = ProxyMode::External;
+            c.proxy.should_start = true;
+            c.proxy.command = vec!["configurable-http-proxy".to_owned()];
+            c.proxy.pid_file = Some("/run/proxy.pid".into());
+        }),
         ("no login limit", |c| {
             c.authenticator.allowed_failed_logins = 0;
             c.authenticator.seconds_before_next_try = 0;

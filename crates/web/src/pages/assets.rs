@@ -37,6 +37,16 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../static/admin.js"),
     ),
     (
+        "admin_groups.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/admin_groups.js"),
+    ),
+    (
+        "admin_group.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/admin_group.js"),
+    ),
+    (
         "spawn.js",
         "text/javascript; charset=utf-8",
         include_str!("../../static/spawn.js"),

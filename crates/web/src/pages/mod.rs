@@ -5,6 +5,7 @@
 //! [`Site::page`], which adds the common context (user, XSRF token, URLs) and the cookies the
 //! visit needs.
 
+mod admin_groups;
 mod assets;
 mod login;
 mod next_url;
@@ -80,6 +81,14 @@ pub fn router(hub: Arc<Hub>, config: SiteConfig) -> Router {
         .route(&format!("{hub_prefix}/home"), get(panels::home))
         .route(&format!("{hub_prefix}/token"), get(panels::token))
         .route(&format!("{hub_prefix}/admin"), get(panels::admin))
+        .route(
+            &format!("{hub_prefix}/admin/groups"),
+            get(admin_groups::groups),
+        )
+        .route(
+            &format!("{hub_prefix}/admin/groups/{{name}}"),
+            get(admin_groups::group),
+        )
         .route(
             &format!("{hub_prefix}/error/{{code}}"),
             get(panels::error_page),

@@ -19,6 +19,14 @@ const BUILTIN: &[(&str, &str)] = &[
     ("home.html", include_str!("../../templates/home.html")),
     ("token.html", include_str!("../../templates/token.html")),
     ("admin.html", include_str!("../../templates/admin.html")),
+    (
+        "admin_groups.html",
+        include_str!("../../templates/admin_groups.html"),
+    ),
+    (
+        "admin_group.html",
+        include_str!("../../templates/admin_group.html"),
+    ),
     ("error.html", include_str!("../../templates/error.html")),
     ("spawn.html", include_str!("../../templates/spawn.html")),
     (

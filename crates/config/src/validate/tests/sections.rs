@@ -128,11 +128,22 @@ pub(super) const CASES: &[(&str, Mutate, &str)] = &[
         "invalid `proxy.api_url`: `unix:/x` must start with http:// or https://",
     ),
     (
-        "external proxy without command",
+        "started proxy with a blank program",
         |c| {
             c.proxy.mode = ProxyMode::External;
-            c.proxy.command = Vec::new();
+            c.proxy.should_start = true;
+            c.proxy.command = vec![" ".to_owned(), "--port".to_owned()];
         },
-        "invalid `proxy.command`: must name the proxy's program when `proxy.should_start` is true",
+        "invalid `proxy.command`: must start with the proxy's program",
+    ),
+    (
+        "proxy log level",
+        |c| c.proxy.log_level = "loud".to_owned(),
+        "invalid `proxy.log_level`: must be one of debug, info, warn, error",
+    ),
+    (
+        "proxy check interval",
+        |c| c.proxy.check_running_interval = 0,
+        "invalid `proxy.check_running_interval`: must be at least 1 second",
     ),
 ];

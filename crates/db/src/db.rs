@@ -1,7 +1,8 @@
 //! [`Db`]: the connection pool, the dialect it speaks, and the clock it stamps rows with;
 //! opening a database and the few helpers every query module shares.
 
-use std::sync::Once;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -28,6 +29,8 @@ pub struct Db {
     pub(crate) pool: AnyPool,
     pub(crate) dialect: Dialect,
     pub(crate) clock: Clock,
+    /// Bumped after every write but activity's; see [`Db::write_generation`].
+    writes: Arc<AtomicU64>,
 }
 
 /// Rows are inserted in batches of this many per statement.
@@ -110,7 +113,31 @@ impl Db {
             pool,
             dialect: url.dialect,
             clock: Clock::system(),
+            writes: Arc::new(AtomicU64::new(0)),
         })
+    }
+
+    /// A number that grows after every write this `Db` (or a clone) has finished, committed or
+    /// not, except the `last_activity` writes of [`Db::record_activity`].
+    ///
+    /// Caches of what the database says compare it: read it *before* reading the database,
+    /// and what was read is current as long as the number has not changed. Writes by other
+    /// processes are not counted.
+    pub fn write_generation(&self) -> u64 {
+        self.writes.load(Ordering::Acquire)
+    }
+
+    /// Records that a write finished. Called after the statement or the commit, never before:
+    /// a reader that saw the old number could otherwise read the old rows and keep them.
+    pub(crate) fn wrote(&self) {
+        self.writes.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Commits a write transaction and bumps [`Db::write_generation`], whatever the outcome.
+    pub(crate) async fn commit(&self, tx: Transaction<'static, Any>) -> Result<()> {
+        let done = tx.commit().await;
+        self.wrote();
+        Ok(done?)
     }
 
     /// `sqlx::query` for a statement written with `?` placeholders.
@@ -144,19 +171,24 @@ impl Db {
         sql: &'static str,
         bind: impl FnOnce(AnyQuery<'static>) -> AnyQuery<'static>,
     ) -> Result<i64, sqlx::Error> {
-        match self.dialect {
-            Dialect::MySql => {
-                let done = bind(self.q(sql)).execute(&mut *conn).await?;
-                done.last_insert_id()
-                    .ok_or_else(|| sqlx::Error::Protocol("no insert id".into()))
-            }
+        let id = match self.dialect {
+            Dialect::MySql => bind(self.q(sql))
+                .execute(&mut *conn)
+                .await
+                .and_then(|done| {
+                    done.last_insert_id()
+                        .ok_or_else(|| sqlx::Error::Protocol("no insert id".into()))
+                }),
             Dialect::Sqlite | Dialect::Postgres => {
-                let row = bind(self.q_owned(format!("{sql} RETURNING id")))
+                bind(self.q_owned(format!("{sql} RETURNING id")))
                     .fetch_one(&mut *conn)
-                    .await?;
-                row.try_get::<i64, _>(0)
+                    .await
+                    .and_then(|row| row.try_get::<i64, _>(0))
             }
-        }
+        };
+        // Outside a transaction the row is committed now; inside one, the commit bumps again.
+        self.wrote();
+        id
     }
 
     /// Runs `sql` (`SET last_activity = ? WHERE id = ? AND ... < ?`) for each id inside `tx`.
@@ -208,7 +240,7 @@ impl Db {
         key: &str,
         missing: fn(&str) -> DbError,
     ) -> Result<()> {
-        let done = self.q(sql).bind(key.to_owned()).execute(&self.pool).await?;
+        let done = self.q(sql).bind(key.to_owned()).execute_write(self).await?;
         if done.rows_affected() == 0 {
             return Err(missing(key));
         }
@@ -223,6 +255,20 @@ impl Db {
     ) -> Result<i64> {
         let row: AnyRow = query.fetch_one(exec).await?;
         Ok(row.try_get::<i64, _>(0)?)
+    }
+}
+
+/// Runs a statement that writes on the pool, then bumps [`Db::write_generation`].
+pub(crate) trait ExecuteWrite {
+    /// `execute(&db.pool)` followed by [`Db::wrote`], whatever the outcome.
+    async fn execute_write(self, db: &Db) -> Result<AnyQueryResult, sqlx::Error>;
+}
+
+impl ExecuteWrite for AnyQuery<'static> {
+    async fn execute_write(self, db: &Db) -> Result<AnyQueryResult, sqlx::Error> {
+        let done = self.execute(&db.pool).await;
+        db.wrote();
+        done
     }
 }
 

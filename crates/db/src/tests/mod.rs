@@ -2,6 +2,7 @@
 //! memory and in a file, PostgreSQL and MariaDB, each on a database of its own.
 
 mod batch;
+mod generation;
 mod groups;
 mod harness;
 mod oauth;
@@ -56,6 +57,7 @@ storage_tests! {
         users::users_auth_state_info_and_activity,
         groups::groups_crud_and_members,
         batch::batch_groups_and_roles_of_many_users,
+        generation::generation_grows_on_writes_not_activity,
         batch::batch_taken_names_and_service_roles,
         roles::roles_upsert_assign_and_inherit,
         services::services_upsert_list_delete,

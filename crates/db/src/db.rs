@@ -11,7 +11,7 @@ use sqlx::any::{AnyPoolOptions, AnyQueryResult, AnyRow};
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 
 use crate::clock::{Clock, to_micros};
-use crate::dialect::{DbUrl, Dialect, SqliteTarget};
+use crate::dialect::{DbUrl, Dialect, SqliteTarget, placeholders};
 use crate::error::{BackendError, DbError, Result};
 use crate::model::{Page, Pagination};
 
@@ -37,6 +37,8 @@ pub struct Db {
 pub(crate) const INSERT_BATCH: usize = 100;
 /// `IN (...)` lists hold at most this many values.
 pub(crate) const IN_BATCH: usize = 500;
+/// Rows per `last_activity` statement (five values each).
+pub(crate) const TOUCH_BATCH: usize = 100;
 
 // === impl Db ===
 
@@ -191,23 +193,38 @@ impl Db {
         id
     }
 
-    /// Runs `sql` (`SET last_activity = ? WHERE id = ? AND ... < ?`) for each id inside `tx`.
+    /// Moves `last_activity` of the rows of `table` forward to the times given, inside `tx`;
+    /// returns how many rows changed.
+    ///
+    /// One statement per [`TOUCH_BATCH`] rows, not one per row: a busy hub's activity writer
+    /// sends hundreds of rows a second, and each statement is a round trip to the database.
     pub(crate) async fn touch_in(
         &self,
         tx: &mut Transaction<'static, Any>,
-        sql: &'static str,
+        table: &'static str,
         updates: impl Iterator<Item = (i64, DateTime<Utc>)>,
     ) -> Result<u64> {
+        let updates: Vec<(i64, i64)> = updates.map(|(id, at)| (id, to_micros(at))).collect();
         let mut changed = 0;
-        for (id, at) in updates {
-            let at = to_micros(at);
-            let done: AnyQueryResult = self
-                .q(sql)
-                .bind(at)
-                .bind(id)
-                .bind(at)
-                .execute(&mut **tx)
-                .await?;
+        for chunk in updates.chunks(TOUCH_BATCH) {
+            // The time of each id, twice: to set it, and to write only if it is newer.
+            let case = format!("CASE id{} END", " WHEN ? THEN ?".repeat(chunk.len()));
+            let sql = format!(
+                "UPDATE {table} SET last_activity = {case} WHERE id IN ({}) \
+                 AND (last_activity IS NULL OR last_activity < {case})",
+                placeholders(chunk.len())
+            );
+            let mut query = self.q_owned(sql);
+            for (id, at) in chunk {
+                query = query.bind(*id).bind(*at);
+            }
+            for (id, _) in chunk {
+                query = query.bind(*id);
+            }
+            for (id, at) in chunk {
+                query = query.bind(*id).bind(*at);
+            }
+            let done: AnyQueryResult = query.execute(&mut **tx).await?;
             changed += done.rows_affected();
         }
         Ok(changed)

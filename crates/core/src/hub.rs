@@ -89,6 +89,8 @@ pub struct Hub {
     /// The spawner and its queue; without it, starting a server is a 501.
     pub(crate) spawning: Option<Arc<crate::spawn::Spawning>>,
     pub(crate) loaded: RwLock<Loaded>,
+    /// Resolved API tokens, valid until the database's next write.
+    pub(crate) auth_cache: crate::auth_cache::AuthCache,
     /// Started on first use, inside the runtime.
     activity: std::sync::OnceLock<crate::activity_writer::ActivityWriter>,
     username_rules: Option<Arc<dyn UsernameRules>>,
@@ -107,6 +109,7 @@ impl Hub {
             proxy: None,
             spawning: None,
             loaded: RwLock::new(Loaded::default()),
+            auth_cache: crate::auth_cache::AuthCache::default(),
             activity: std::sync::OnceLock::new(),
             username_rules: None,
         }
@@ -195,6 +198,8 @@ impl Hub {
             .loaded
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = loaded;
+        // Redefined default roles change every identity's scopes.
+        self.auth_cache.clear();
     }
 
     /// The raw scopes of a default role, as `load_roles` may have redefined it.

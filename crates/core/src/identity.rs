@@ -11,6 +11,7 @@ use ganymede_types::scope::{
 use ganymede_types::{GroupName, ServiceName, UserName};
 use serde_json::Value;
 
+use crate::auth_cache::TokenKey;
 use crate::error::CoreError;
 use crate::hub::Hub;
 use crate::users::group_set;
@@ -34,7 +35,7 @@ pub struct Identity {
     /// What the caller may do.
     pub scopes: ExpandedScopes,
     /// Group membership known for scope checks: the owner's groups.
-    membership: BTreeMap<UserName, BTreeSet<GroupName>>,
+    pub(crate) membership: BTreeMap<UserName, BTreeSet<GroupName>>,
 }
 
 impl Identity {
@@ -89,11 +90,35 @@ fn default_role_scopes(hub: &Hub, role: &str) -> Vec<Scope> {
 
 impl Hub {
     /// Resolves an API token; unknown or expired tokens are [`CoreError::Unauthenticated`].
+    ///
+    /// Resolutions are cached (`auth_cache.rs`) until the next write to the database.
     pub async fn authenticate_token(&self, token: &str) -> Result<Identity, CoreError> {
         // JupyterHub refuses tokens over 64 characters before looking them up.
         if token.is_empty() || token.len() > 64 {
             return Err(CoreError::Unauthenticated);
         }
+        let key = TokenKey::of(token);
+        let now = self.db.now();
+        // Read before the database is: a write that lands during the lookup makes the
+        // generation move past it, so what the lookup read is never used again.
+        let generation = self.db.write_generation();
+        let mut identity = match self.auth_cache.get(key, generation, now) {
+            Some(identity) => identity,
+            None => {
+                let identity = self.resolve_token(token).await?;
+                self.auth_cache
+                    .insert(key, generation, now, identity.clone());
+                identity
+            }
+        };
+        if self.record_token_use(&mut identity).await {
+            self.auth_cache.recorded_activity(key, &identity);
+        }
+        Ok(identity)
+    }
+
+    /// Looks a token up in the database: the row, its owner and the owner's scopes.
+    async fn resolve_token(&self, token: &str) -> Result<Identity, CoreError> {
         let Some(row) = self.db.find_token(token).await? else {
             return Err(CoreError::Unauthenticated);
         };
@@ -101,36 +126,42 @@ impl Hub {
             return Err(CoreError::Unauthenticated);
         }
         let owner = self.token_owner(row.owner).await?;
-        let resolved = self.resolve_token_scopes(&owner, &row.scopes);
-        let mut row = row;
-        let mut principal = owner.principal;
-        self.record_token_use(&mut row, &mut principal).await;
+        let scopes = self.resolve_token_scopes(&owner, &row.scopes);
         Ok(Identity {
-            principal,
+            principal: owner.principal,
             token: Some(row),
-            scopes: resolved,
+            scopes,
             membership: owner.membership,
         })
     }
 
     /// JupyterHub's `_record_activity` on a token and, unless a single-user server sent the
-    /// request (its token's note is `Server at ...`), on the user who owns it; the rows passed
-    /// in are updated too. A failed write is logged: it does not refuse the request.
-    async fn record_token_use(&self, token: &mut TokenRow, principal: &mut Principal) {
+    /// request (its token's note is `Server at ...`), on the user who owns it; the rows in
+    /// `identity` are updated too. A failed write is logged: it does not refuse the request.
+    /// Whether anything was written.
+    async fn record_token_use(&self, identity: &mut Identity) -> bool {
+        let Some(token) = &mut identity.token else {
+            return false;
+        };
         let now = self.db.now();
+        let mut wrote = false;
         if activity_is_due(token.last_activity, now) {
             let mut batch = ActivityBatch::default();
             batch.token(token.id, now);
             match self.write_activity(batch).await {
-                Ok(()) => token.last_activity = Some(now),
+                Ok(()) => {
+                    token.last_activity = Some(now);
+                    wrote = true;
+                }
                 Err(error) => tracing::warn!(%error, "could not record a token's activity"),
             }
         }
-        if let Principal::User(user) = principal
+        if let Principal::User(user) = &mut identity.principal
             && !token.note.starts_with("Server at ")
         {
-            self.record_user_activity(user, now).await;
+            wrote |= self.record_user_activity(user, now).await;
         }
+        wrote
     }
 
     /// `GET /user`: the caller's own user or service model, as its scopes plus the identify
@@ -143,7 +174,11 @@ impl Hub {
                 if let Ok(name) = UserName::new(user.name.as_str()) {
                     viewer.scopes.extend(&identify_scopes(&Owner::User(name)));
                 }
-                self.model(&viewer, user, false).await
+                // A cached identity's row is current but for `last_activity`, which other
+                // requests move without invalidating the cache.
+                let fresh = self.db.get_user_by_id(user.id).await?;
+                self.model(&viewer, fresh.as_ref().unwrap_or(user), false)
+                    .await
             }
             Principal::Service(service) => {
                 if let Ok(name) = ServiceName::new(service.name.as_str()) {
@@ -157,16 +192,21 @@ impl Hub {
     }
 
     /// Records a user's activity at `now` unless it was recorded less than
-    /// [`ACTIVITY_RESOLUTION`] ago.
-    async fn record_user_activity(&self, user: &mut UserRow, now: DateTime<Utc>) {
-        if activity_is_due(user.last_activity, now) {
-            let mut batch = ActivityBatch::default();
-            batch.user(user.id, now);
-            match self.write_activity(batch).await {
-                Ok(()) => user.last_activity = Some(now),
-                Err(error) => {
-                    tracing::warn!(%error, user = %user.name, "could not record activity")
-                }
+    /// [`ACTIVITY_RESOLUTION`] ago; whether it was written.
+    async fn record_user_activity(&self, user: &mut UserRow, now: DateTime<Utc>) -> bool {
+        if !activity_is_due(user.last_activity, now) {
+            return false;
+        }
+        let mut batch = ActivityBatch::default();
+        batch.user(user.id, now);
+        match self.write_activity(batch).await {
+            Ok(()) => {
+                user.last_activity = Some(now);
+                true
+            }
+            Err(error) => {
+                tracing::warn!(%error, user = %user.name, "could not record activity");
+                false
             }
         }
     }

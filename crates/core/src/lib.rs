@@ -7,6 +7,7 @@
 
 mod activity;
 mod activity_writer;
+mod auth_cache;
 mod authorizations;
 mod error;
 mod groups;

@@ -3,7 +3,8 @@
 use std::collections::{BTreeSet, HashMap};
 
 use ganymede_db::{
-    DbError, Page, Pagination, ServerRow, UserId, UserQuery, UserRow, UserSort, UserState,
+    DbError, Memberships, Page, Pagination, ServerRow, UserId, UserQuery, UserRow, UserSort,
+    UserState,
 };
 use ganymede_types::scope::{BuiltinScope, Grant, Resource, ResourceKind, ScopeName};
 use ganymede_types::{FullServerName, GroupName, ServerName, UserName};
@@ -85,30 +86,30 @@ impl Hub {
     ) -> Result<UserExtras, CoreError> {
         let resource = UserName::new(row.name.as_str()).ok().map(Resource::User);
         let wants = |scope: BuiltinScope| identity.allows(scope, resource.as_ref());
-        let mut extras = UserExtras::default();
-        if wants(BuiltinScope::ReadUsers) || wants(BuiltinScope::ReadUsersGroups) {
-            extras.groups = match known.groups {
-                Some(groups) => groups,
-                None => self.group_names_of(row).await?,
-            };
+        let want_groups = wants(BuiltinScope::ReadUsers) || wants(BuiltinScope::ReadUsersGroups);
+        let want_roles = wants(BuiltinScope::ReadUsers) || wants(BuiltinScope::ReadRolesUsers);
+        let mut known = known;
+        if (want_groups && known.groups.is_none()) || (want_roles && known.roles.is_none()) {
+            // Both in one query: what one costs is mostly the round trip.
+            let found = self
+                .db
+                .memberships_of_users(&[row.id])
+                .await?
+                .remove(&row.id)
+                .unwrap_or_default();
+            known.groups.get_or_insert(found.groups);
+            known.roles.get_or_insert(found.roles);
         }
-        if wants(BuiltinScope::ReadUsers) || wants(BuiltinScope::ReadRolesUsers) {
+        let mut extras = UserExtras::default();
+        if want_groups {
+            extras.groups = known.groups.unwrap_or_default();
+        }
+        if want_roles {
             let mut roles: BTreeSet<String> = BTreeSet::from(["user".to_owned()]);
             if row.admin {
                 roles.insert("admin".to_owned());
             }
-            match known.roles {
-                Some(names) => roles.extend(names),
-                None => roles.extend(
-                    self.db
-                        .roles_of_users(&[row.id])
-                        .await?
-                        .remove(&row.id)
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|r| r.name),
-                ),
-            }
+            roles.extend(known.roles.unwrap_or_default());
             extras.roles = roles.into_iter().collect();
         }
         if let Ok(user) = UserName::new(row.name.as_str()) {
@@ -120,12 +121,6 @@ impl Hub {
             extras.servers = self.server_models(identity, &user, &rows, include_stopped_servers);
         }
         Ok(extras)
-    }
-
-    /// The user's sorted group names, by id (one query).
-    async fn group_names_of(&self, row: &UserRow) -> Result<Vec<String>, CoreError> {
-        let mut groups = self.db.group_names_of_users(&[row.id]).await?;
-        Ok(groups.remove(&row.id).unwrap_or_default())
     }
 
     async fn all_servers(&self, row: &UserRow) -> Result<Vec<ServerRow>, CoreError> {
@@ -268,8 +263,7 @@ impl Hub {
         include_stopped_servers: bool,
     ) -> Result<Vec<Value>, CoreError> {
         let ids: Vec<UserId> = rows.iter().map(|r| r.id).collect();
-        let mut groups = self.db.group_names_of_users(&ids).await?;
-        let mut roles = self.db.roles_of_users(&ids).await?;
+        let mut memberships = self.db.memberships_of_users(&ids).await?;
         let mut active: HashMap<UserId, Vec<ServerRow>> = HashMap::new();
         if !include_stopped_servers {
             for server in self.db.active_servers_of(&ids).await? {
@@ -280,23 +274,18 @@ impl Hub {
         // member's fields in a listing as it does for `GET /users/{name}`.
         let mut viewer = identity.clone();
         for row in rows {
-            if let (Ok(user), Some(names)) = (UserName::new(row.name.as_str()), groups.get(&row.id))
+            if let (Ok(user), Some(known)) =
+                (UserName::new(row.name.as_str()), memberships.get(&row.id))
             {
-                viewer.learn_groups(user, group_set(names));
+                viewer.learn_groups(user, group_set(&known.groups));
             }
         }
         let mut models = Vec::with_capacity(rows.len());
         for row in rows {
+            let Memberships { groups, roles } = memberships.remove(&row.id).unwrap_or_default();
             let known = Known {
-                groups: Some(groups.remove(&row.id).unwrap_or_default()),
-                roles: Some(
-                    roles
-                        .remove(&row.id)
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|r| r.name)
-                        .collect(),
-                ),
+                groups: Some(groups),
+                roles: Some(roles),
                 active: (!include_stopped_servers)
                     .then(|| active.remove(&row.id).unwrap_or_default()),
             };
@@ -376,17 +365,23 @@ impl Hub {
         // runs for a missing user (no groups), so the caller gets 404 or 403 exactly as for an
         // existing one.
         let row = self.db.get_user(user.as_str()).await?;
-        let groups = match &row {
-            Some(row) => self.group_names_of(row).await?,
-            None => Vec::new(),
+        let memberships = match &row {
+            Some(row) => self
+                .db
+                .memberships_of_users(&[row.id])
+                .await?
+                .remove(&row.id)
+                .unwrap_or_default(),
+            None => Memberships::default(),
         };
         let mut identity = identity.clone();
-        identity.learn_groups(user, group_set(&groups));
+        identity.learn_groups(user, group_set(&memberships.groups));
         let any_of: Vec<ScopeName> = READ_ANY.iter().map(|s| ScopeName::from(*s)).collect();
         identity.check(&any_of, Some(&resource))?;
         let row = row.ok_or_else(not_found)?;
         let known = Known {
-            groups: Some(groups),
+            groups: Some(memberships.groups),
+            roles: Some(memberships.roles),
             ..Known::default()
         };
         let mut extras = self

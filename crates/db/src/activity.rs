@@ -12,10 +12,6 @@ use crate::db::Db;
 use crate::error::Result;
 use crate::model::{ServerId, TokenId, UserId};
 
-const USERS: &str = "UPDATE users SET last_activity = ? WHERE id = ? AND (last_activity IS NULL OR last_activity < ?)";
-const SERVERS: &str = "UPDATE servers SET last_activity = ? WHERE id = ? AND (last_activity IS NULL OR last_activity < ?)";
-const TOKENS: &str = "UPDATE api_tokens SET last_activity = ? WHERE id = ? AND (last_activity IS NULL OR last_activity < ?)";
-
 /// Activity to record: each id with the newest time reported for it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ActivityBatch {
@@ -87,9 +83,9 @@ impl Db {
         let users = batch.users.iter().map(|(id, at)| (id.0, *at));
         let servers = batch.servers.iter().map(|(id, at)| (id.0, *at));
         let tokens = batch.tokens.iter().map(|(id, at)| (id.0, *at));
-        changed += self.touch_in(&mut tx, USERS, users).await?;
-        changed += self.touch_in(&mut tx, SERVERS, servers).await?;
-        changed += self.touch_in(&mut tx, TOKENS, tokens).await?;
+        changed += self.touch_in(&mut tx, "users", users).await?;
+        changed += self.touch_in(&mut tx, "servers", servers).await?;
+        changed += self.touch_in(&mut tx, "api_tokens", tokens).await?;
         tx.commit().await?;
         Ok(changed)
     }

@@ -111,6 +111,59 @@ impl Db {
     }
 }
 
+/// A user's group names and the names of the roles they hold, directly or through a group,
+/// each sorted: what a user model lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Memberships {
+    /// Group names.
+    pub groups: Vec<String>,
+    /// Role names, without the default roles.
+    pub roles: Vec<String>,
+}
+
+impl Db {
+    /// [`Db::group_names_of_users`] and the names of [`Db::roles_of_users`] in one query: a
+    /// user model needs both, and each query is a round trip to the database.
+    pub async fn memberships_of_users(
+        &self,
+        users: &[UserId],
+    ) -> Result<HashMap<UserId, Memberships>> {
+        let mut out: HashMap<UserId, Memberships> = users
+            .iter()
+            .map(|id| (*id, Memberships::default()))
+            .collect();
+        let users = distinct(users);
+        for chunk in users.chunks(IN_BATCH) {
+            let marks = placeholders(chunk.len());
+            // UNION, not UNION ALL: a role held directly and through a group is listed once.
+            let sql = format!(
+                "SELECT m.user_id, m.kind, m.name FROM (\
+                 SELECT ug.user_id AS user_id, 'g' AS kind, g.name AS name FROM user_groups ug \
+                 JOIN hub_groups g ON g.id = ug.group_id WHERE ug.user_id IN ({marks}) \
+                 UNION SELECT ur.user_id AS user_id, 'r' AS kind, r.name AS name FROM user_roles ur \
+                 JOIN roles r ON r.id = ur.role_id WHERE ur.user_id IN ({marks}) \
+                 UNION SELECT ug.user_id AS user_id, 'r' AS kind, r.name AS name FROM user_groups ug \
+                 JOIN group_roles gr ON gr.group_id = ug.group_id \
+                 JOIN roles r ON r.id = gr.role_id WHERE ug.user_id IN ({marks})\
+                 ) m ORDER BY m.user_id, m.kind, m.name"
+            );
+            let mut query = self.q_owned(sql);
+            for _ in 0..3 {
+                query = chunk.iter().fold(query, |q, id| q.bind(id.0));
+            }
+            for row in &query.fetch_all(&self.pool).await? {
+                let entry = out.entry(UserId(row.int("m.user_id")?)).or_default();
+                let name = row.text("m.name")?;
+                match row.text("m.kind")?.as_str() {
+                    "g" => entry.groups.push(name),
+                    _ => entry.roles.push(name),
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// The ids once each, so an id given twice does not list its rows twice.
 fn distinct(users: &[UserId]) -> Vec<UserId> {
     let mut seen = HashSet::with_capacity(users.len());

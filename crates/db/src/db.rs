@@ -1,7 +1,8 @@
 //! [`Db`]: the connection pool, the dialect it speaks, and the clock it stamps rows with;
 //! opening a database and the few helpers every query module shares.
 
-use std::sync::Once;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -10,7 +11,7 @@ use sqlx::any::{AnyPoolOptions, AnyQueryResult, AnyRow};
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 
 use crate::clock::{Clock, to_micros};
-use crate::dialect::{DbUrl, Dialect, SqliteTarget};
+use crate::dialect::{DbUrl, Dialect, SqliteTarget, placeholders};
 use crate::error::{BackendError, DbError, Result};
 use crate::model::{Page, Pagination};
 
@@ -28,12 +29,16 @@ pub struct Db {
     pub(crate) pool: AnyPool,
     pub(crate) dialect: Dialect,
     pub(crate) clock: Clock,
+    /// Bumped after every write but activity's; see [`Db::write_generation`].
+    writes: Arc<AtomicU64>,
 }
 
 /// Rows are inserted in batches of this many per statement.
 pub(crate) const INSERT_BATCH: usize = 100;
 /// `IN (...)` lists hold at most this many values.
 pub(crate) const IN_BATCH: usize = 500;
+/// Rows per `last_activity` statement (five values each).
+pub(crate) const TOUCH_BATCH: usize = 100;
 
 // === impl Db ===
 
@@ -110,7 +115,31 @@ impl Db {
             pool,
             dialect: url.dialect,
             clock: Clock::system(),
+            writes: Arc::new(AtomicU64::new(0)),
         })
+    }
+
+    /// A number that grows after every write this `Db` (or a clone) has finished, committed or
+    /// not, except the `last_activity` writes of [`Db::record_activity`].
+    ///
+    /// Caches of what the database says compare it: read it *before* reading the database,
+    /// and what was read is current as long as the number has not changed. Writes by other
+    /// processes are not counted.
+    pub fn write_generation(&self) -> u64 {
+        self.writes.load(Ordering::Acquire)
+    }
+
+    /// Records that a write finished. Called after the statement or the commit, never before:
+    /// a reader that saw the old number could otherwise read the old rows and keep them.
+    pub(crate) fn wrote(&self) {
+        self.writes.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Commits a write transaction and bumps [`Db::write_generation`], whatever the outcome.
+    pub(crate) async fn commit(&self, tx: Transaction<'static, Any>) -> Result<()> {
+        let done = tx.commit().await;
+        self.wrote();
+        Ok(done?)
     }
 
     /// `sqlx::query` for a statement written with `?` placeholders.
@@ -144,38 +173,58 @@ impl Db {
         sql: &'static str,
         bind: impl FnOnce(AnyQuery<'static>) -> AnyQuery<'static>,
     ) -> Result<i64, sqlx::Error> {
-        match self.dialect {
-            Dialect::MySql => {
-                let done = bind(self.q(sql)).execute(&mut *conn).await?;
-                done.last_insert_id()
-                    .ok_or_else(|| sqlx::Error::Protocol("no insert id".into()))
-            }
+        let id = match self.dialect {
+            Dialect::MySql => bind(self.q(sql))
+                .execute(&mut *conn)
+                .await
+                .and_then(|done| {
+                    done.last_insert_id()
+                        .ok_or_else(|| sqlx::Error::Protocol("no insert id".into()))
+                }),
             Dialect::Sqlite | Dialect::Postgres => {
-                let row = bind(self.q_owned(format!("{sql} RETURNING id")))
+                bind(self.q_owned(format!("{sql} RETURNING id")))
                     .fetch_one(&mut *conn)
-                    .await?;
-                row.try_get::<i64, _>(0)
+                    .await
+                    .and_then(|row| row.try_get::<i64, _>(0))
             }
-        }
+        };
+        // Outside a transaction the row is committed now; inside one, the commit bumps again.
+        self.wrote();
+        id
     }
 
-    /// Runs `sql` (`SET last_activity = ? WHERE id = ? AND ... < ?`) for each id inside `tx`.
+    /// Moves `last_activity` of the rows of `table` forward to the times given, inside `tx`;
+    /// returns how many rows changed.
+    ///
+    /// One statement per [`TOUCH_BATCH`] rows, not one per row: a busy hub's activity writer
+    /// sends hundreds of rows a second, and each statement is a round trip to the database.
     pub(crate) async fn touch_in(
         &self,
         tx: &mut Transaction<'static, Any>,
-        sql: &'static str,
+        table: &'static str,
         updates: impl Iterator<Item = (i64, DateTime<Utc>)>,
     ) -> Result<u64> {
+        let updates: Vec<(i64, i64)> = updates.map(|(id, at)| (id, to_micros(at))).collect();
         let mut changed = 0;
-        for (id, at) in updates {
-            let at = to_micros(at);
-            let done: AnyQueryResult = self
-                .q(sql)
-                .bind(at)
-                .bind(id)
-                .bind(at)
-                .execute(&mut **tx)
-                .await?;
+        for chunk in updates.chunks(TOUCH_BATCH) {
+            // The time of each id, twice: to set it, and to write only if it is newer.
+            let case = format!("CASE id{} END", " WHEN ? THEN ?".repeat(chunk.len()));
+            let sql = format!(
+                "UPDATE {table} SET last_activity = {case} WHERE id IN ({}) \
+                 AND (last_activity IS NULL OR last_activity < {case})",
+                placeholders(chunk.len())
+            );
+            let mut query = self.q_owned(sql);
+            for (id, at) in chunk {
+                query = query.bind(*id).bind(*at);
+            }
+            for (id, _) in chunk {
+                query = query.bind(*id);
+            }
+            for (id, at) in chunk {
+                query = query.bind(*id).bind(*at);
+            }
+            let done: AnyQueryResult = query.execute(&mut **tx).await?;
             changed += done.rows_affected();
         }
         Ok(changed)
@@ -208,7 +257,7 @@ impl Db {
         key: &str,
         missing: fn(&str) -> DbError,
     ) -> Result<()> {
-        let done = self.q(sql).bind(key.to_owned()).execute(&self.pool).await?;
+        let done = self.q(sql).bind(key.to_owned()).execute_write(self).await?;
         if done.rows_affected() == 0 {
             return Err(missing(key));
         }
@@ -223,6 +272,20 @@ impl Db {
     ) -> Result<i64> {
         let row: AnyRow = query.fetch_one(exec).await?;
         Ok(row.try_get::<i64, _>(0)?)
+    }
+}
+
+/// Runs a statement that writes on the pool, then bumps [`Db::write_generation`].
+pub(crate) trait ExecuteWrite {
+    /// `execute(&db.pool)` followed by [`Db::wrote`], whatever the outcome.
+    async fn execute_write(self, db: &Db) -> Result<AnyQueryResult, sqlx::Error>;
+}
+
+impl ExecuteWrite for AnyQuery<'static> {
+    async fn execute_write(self, db: &Db) -> Result<AnyQueryResult, sqlx::Error> {
+        let done = self.execute(&db.pool).await;
+        db.wrote();
+        done
     }
 }
 

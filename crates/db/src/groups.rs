@@ -4,7 +4,7 @@ use serde_json::Value;
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
-use crate::db::Db;
+use crate::db::{Db, ExecuteWrite};
 use crate::dialect::Dialect;
 use crate::error::{DbError, Result, Violation, violation};
 use crate::model::{GroupId, GroupRow, Page, Pagination};
@@ -98,7 +98,7 @@ impl Db {
             .q("UPDATE hub_groups SET properties = ? WHERE name = ?")
             .bind(to_json(properties))
             .bind(name.to_owned())
-            .execute(&self.pool)
+            .execute_write(self)
             .await?;
         if done.rows_affected() == 0 {
             return Err(not_found(name));
@@ -125,7 +125,7 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -142,7 +142,7 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 

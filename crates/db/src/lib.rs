@@ -39,6 +39,7 @@ mod users;
 mod tests;
 
 pub use activity::ActivityBatch;
+pub use batch::Memberships;
 pub use clock::Clock;
 pub use db::{Db, hash_token};
 pub use dialect::Dialect;

@@ -4,7 +4,7 @@
 use sqlx::any::AnyRow;
 
 use crate::clock::to_micros;
-use crate::db::{Db, hash_token};
+use crate::db::{Db, ExecuteWrite, hash_token};
 use crate::dialect::Dialect;
 use crate::error::{DbError, Result, Violation, violation};
 use crate::model::{
@@ -99,7 +99,7 @@ impl Db {
             .bind(row.user_id.map(|id| id.0))
             .bind(row.server_id.map(|id| id.0))
             .bind(row.service_id.map(|id| id.0))
-            .execute(&self.pool)
+            .execute_write(self)
             .await
             .map_err(|e| match violation(&e) {
                 Some(Violation::ForeignKey) => DbError::Invalid {
@@ -137,7 +137,7 @@ impl Db {
         let done = self
             .q("DELETE FROM oauth_clients WHERE identifier = ?")
             .bind(identifier.to_owned())
-            .execute(&self.pool)
+            .execute_write(self)
             .await?;
         if done.rows_affected() == 0 {
             return Err(not_found(identifier));
@@ -210,7 +210,7 @@ impl Db {
             .bind(found.id.0)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         let live = found.expires_at > self.now();
         Ok((done.rows_affected() == 1 && live).then_some(found))
     }
@@ -220,7 +220,7 @@ impl Db {
         let done = self
             .q("DELETE FROM oauth_codes WHERE expires_at <= ?")
             .bind(to_micros(self.now()))
-            .execute(&self.pool)
+            .execute_write(self)
             .await?;
         Ok(done.rows_affected())
     }

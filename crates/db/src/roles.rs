@@ -78,7 +78,7 @@ impl Db {
             .bind(spec.name.clone())
             .fetch_one(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         role_row(&row)
     }
 
@@ -128,7 +128,7 @@ impl Db {
             .bind(role_id.0)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -146,7 +146,7 @@ impl Db {
             .bind(role_id.0)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -191,7 +191,7 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 

@@ -5,7 +5,7 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 
 use crate::clock::to_micros;
-use crate::db::Db;
+use crate::db::{Db, ExecuteWrite};
 use crate::dialect::Dialect;
 use crate::error::{DbError, Result, Violation, violation};
 use crate::model::{
@@ -154,7 +154,7 @@ impl Db {
             .bind(spec.name.clone())
             .fetch_one(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         server_row(&row)
     }
 
@@ -212,7 +212,7 @@ impl Db {
             .bind(id.0)
             .fetch_one(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         server_row(&row)
     }
 
@@ -250,7 +250,7 @@ impl Db {
             .bind(new_name.to_owned())
             .bind(base_url.to_owned())
             .bind(id.0)
-            .execute(&self.pool)
+            .execute_write(self)
             .await
             .map_err(|e| match violation(&e) {
                 Some(Violation::Unique) => DbError::ServerExists {
@@ -364,7 +364,7 @@ impl Db {
 
     /// Runs an `UPDATE`/`DELETE` whose last placeholder is the server's id.
     async fn update_server(&self, id: ServerId, query: crate::db::AnyQuery<'static>) -> Result<()> {
-        let done = query.bind(id.0).execute(&self.pool).await?;
+        let done = query.bind(id.0).execute_write(self).await?;
         if done.rows_affected() == 0 {
             return Err(not_found(id));
         }

@@ -81,7 +81,7 @@ impl Db {
             .bind(spec.name.clone())
             .fetch_one(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         service_row(&row)
     }
 

@@ -2,7 +2,7 @@
 //! server's shares and codes.
 
 use crate::clock::to_micros;
-use crate::db::{Db, hash_token};
+use crate::db::{Db, ExecuteWrite, hash_token};
 use crate::error::Result;
 use crate::model::{
     GroupId, Page, Pagination, ServerId, ShareCodeId, ShareCodeRow, ShareRow, ShareTarget, UserId,
@@ -90,7 +90,7 @@ impl Db {
         let done = self
             .q("DELETE FROM shares WHERE server_id = ?")
             .bind(server.0)
-            .execute(&self.pool)
+            .execute_write(self)
             .await?;
         Ok(done.rows_affected())
     }
@@ -142,6 +142,6 @@ impl Db {
                 .q("DELETE FROM share_codes WHERE server_id = ?")
                 .bind(server.0),
         };
-        Ok(query.execute(&self.pool).await?.rows_affected())
+        Ok(query.execute_write(self).await?.rows_affected())
     }
 }

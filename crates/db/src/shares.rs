@@ -3,7 +3,7 @@
 use sqlx::any::AnyRow;
 
 use crate::clock::to_micros;
-use crate::db::{Db, hash_token};
+use crate::db::{Db, ExecuteWrite, hash_token};
 use crate::dialect::Dialect;
 use crate::error::{DbError, Result, Violation, violation};
 use crate::model::{
@@ -108,7 +108,7 @@ impl Db {
             .bind(user_id.or(group_id))
             .fetch_one(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         share_row(&row)
     }
 
@@ -173,7 +173,7 @@ impl Db {
             ))
             .bind(server.0)
             .bind(user_id.or(group_id))
-            .execute(&self.pool)
+            .execute_write(self)
             .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -263,7 +263,7 @@ impl Db {
             .bind(hashed)
             .fetch_one(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         code_row(&row).map(Some)
     }
 
@@ -272,7 +272,7 @@ impl Db {
         let done = self
             .q("DELETE FROM share_codes WHERE id = ?")
             .bind(id.0)
-            .execute(&self.pool)
+            .execute_write(self)
             .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -282,7 +282,7 @@ impl Db {
         let done = self
             .q("DELETE FROM share_codes WHERE expires_at <= ?")
             .bind(to_micros(self.now()))
-            .execute(&self.pool)
+            .execute_write(self)
             .await?;
         Ok(done.rows_affected())
     }

@@ -4,7 +4,7 @@
 use sqlx::any::AnyRow;
 
 use crate::clock::to_micros;
-use crate::db::{Db, hash_token};
+use crate::db::{Db, ExecuteWrite, hash_token};
 use crate::error::{DbError, Result, Violation, violation};
 use crate::model::{NewToken, Page, Pagination, ServiceId, TokenId, TokenOwner, TokenRow, UserId};
 use crate::row::{RowExt, corrupt, to_json};
@@ -171,7 +171,7 @@ impl Db {
         let done = self
             .q("DELETE FROM api_tokens WHERE id = ?")
             .bind(id.0)
-            .execute(&self.pool)
+            .execute_write(self)
             .await?;
         if done.rows_affected() == 0 {
             return Err(DbError::TokenNotFound { id: id.0 });
@@ -213,7 +213,7 @@ impl Db {
             .q("DELETE FROM api_tokens WHERE user_id = ? AND oauth_client_id = ?")
             .bind(user.0)
             .bind(oauth_client_id.to_owned())
-            .execute(&self.pool)
+            .execute_write(self)
             .await?;
         Ok(done.rows_affected())
     }
@@ -225,7 +225,7 @@ impl Db {
             .q("DELETE FROM api_tokens WHERE user_id = ? AND session_id = ?")
             .bind(user.0)
             .bind(session_id.to_owned())
-            .execute(&self.pool)
+            .execute_write(self)
             .await?;
         Ok(done.rows_affected())
     }
@@ -235,7 +235,7 @@ impl Db {
         let done = self
             .q("DELETE FROM api_tokens WHERE expires_at <= ?")
             .bind(to_micros(self.now()))
-            .execute(&self.pool)
+            .execute_write(self)
             .await?;
         Ok(done.rows_affected())
     }

@@ -8,7 +8,7 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
 use crate::clock::to_micros;
-use crate::db::{Db, IN_BATCH, INSERT_BATCH, random_hex};
+use crate::db::{Db, ExecuteWrite, IN_BATCH, INSERT_BATCH, random_hex};
 use crate::dialect::{Dialect, placeholders};
 use crate::error::{DbError, Result, Violation, violation};
 use crate::model::{Page, UserId, UserQuery, UserRow, UserSort, UserState};
@@ -120,7 +120,7 @@ impl Db {
                 created.push(user_row(row)?);
             }
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         let order: std::collections::HashMap<&str, usize> =
             fresh.iter().enumerate().map(|(i, n)| (*n, i)).collect();
         created.sort_by_key(|u| order.get(u.name.as_str()).copied());
@@ -236,7 +236,7 @@ impl Db {
             .q("UPDATE users SET name = ? WHERE name = ?")
             .bind(new_name.to_owned())
             .bind(name.to_owned())
-            .execute(&self.pool)
+            .execute_write(self)
             .await
             .map_err(|e| match violation(&e) {
                 Some(Violation::Unique) => DbError::UserExists {
@@ -300,7 +300,7 @@ impl Db {
 
     /// Runs an `UPDATE`/`DELETE` whose last placeholder is the user's name.
     async fn update_user(&self, name: &str, query: crate::db::AnyQuery<'static>) -> Result<()> {
-        let done = query.bind(name.to_owned()).execute(&self.pool).await?;
+        let done = query.bind(name.to_owned()).execute_write(self).await?;
         if done.rows_affected() == 0 {
             return Err(not_found(name));
         }

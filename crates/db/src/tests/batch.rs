@@ -72,6 +72,14 @@ pub(crate) async fn batch_groups_and_roles_of_many_users(ctx: Ctx) {
         );
         assert_eq!(roles[&user.id], db.user_roles(&user.name).await.unwrap());
     }
+    // Both in one query: the same names.
+    let memberships = db.memberships_of_users(&ids).await.unwrap();
+    assert_eq!(memberships.len(), ids.len());
+    for id in &ids {
+        assert_eq!(memberships[id].groups, groups[id], "{id:?}");
+        assert_eq!(memberships[id].roles, role_names(*id), "{id:?}");
+    }
+    assert!(db.memberships_of_users(&[]).await.unwrap().is_empty());
     assert!(db.group_names_of_users(&[]).await.unwrap().is_empty());
     assert!(db.roles_of_users(&[]).await.unwrap().is_empty());
 

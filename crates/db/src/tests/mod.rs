@@ -1,7 +1,9 @@
 //! The storage suite. Every test is an `async fn(Ctx)` that runs once per backend: SQLite in
 //! memory and in a file, PostgreSQL and MariaDB, each on a database of its own.
 
+mod activity;
 mod batch;
+mod generation;
 mod groups;
 mod harness;
 mod oauth;
@@ -55,7 +57,9 @@ storage_tests! {
         users::users_rename_admin_delete_cascade,
         users::users_auth_state_info_and_activity,
         groups::groups_crud_and_members,
+        activity::activity_many_rows_move_forward_only,
         batch::batch_groups_and_roles_of_many_users,
+        generation::generation_grows_on_writes_not_activity,
         batch::batch_taken_names_and_service_roles,
         roles::roles_upsert_assign_and_inherit,
         services::services_upsert_list_delete,

@@ -17,10 +17,12 @@ const PROXY_TOKEN: &str = "started-proxy-token-0123456789ab";
 const DEFAULT_CHP: &str =
     "/var/cache/ganymede-peers/node/node_modules/.bin/configurable-http-proxy";
 
-/// `ganymede serve` with its stderr collected; killed on drop if it still runs.
+/// `ganymede serve` with its stderr collected; killed on drop if it still runs, together with
+/// the proxy it started (a killed hub cannot stop it, and the proxy runs in its own group).
 struct Hub {
     child: Child,
     log: Log,
+    pid_file: PathBuf,
 }
 
 impl Drop for Hub {
@@ -31,6 +33,11 @@ impl Drop for Hub {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(proxy) = read_pid(&self.pid_file)
+            && alive(proxy)
+        {
+            let _ = kill(pid(proxy), Signal::SIGKILL);
+        }
     }
 }
 
@@ -79,7 +86,11 @@ impl Hub {
             .unwrap();
         let log = Log::default();
         log.drain(child.stderr.take().unwrap());
-        Self { child, log }
+        Self {
+            child,
+            log,
+            pid_file: dir.join("jupyterhub-proxy.pid"),
+        }
     }
 
     /// The public URL from "Ganymede is running at http://ADDR/".

@@ -8,8 +8,10 @@ side by side in one run. Issue 4's four measurements:
    ready, and the hub's CPU seconds and peak RSS (JupyterHub's proxy counted with it);
 3. login to JupyterLab for the real jupyterhub-singleuser (the default server runs it),
    median of several runs;
-4. activity: users posting `last_activity` at the rate of one post per user per minute,
-   and the hub's CPU percent while they do.
+4. activity: users posting `last_activity` to the hub's own port (JUPYTERHUB_API_URL) at
+   the rate of one post per user per minute, and the hub's CPU percent while they do. The
+   first minute (every user's first post) is a warm-up and not measured: servers post
+   for as long as they run, so the steady state is what costs.
 
 Run as root (the servers run as a Unix account, `gybench`, created if missing) with the
 peers venv's Python: `bash bench/spawn.sh [options]` (see --help). Only 127.0.0.1 is used,
@@ -117,6 +119,8 @@ class Hub:
         self.public_port, self.hub_port, self.api_port = free_port(), free_port(), free_port()
         self.public = f"http://127.0.0.1:{self.public_port}"
         self.api = f"{self.public}/hub/api"
+        # Where single-user servers reach the hub (JUPYTERHUB_API_URL): its own port, not the proxy.
+        self.server_api = f"http://127.0.0.1:{self.hub_port}/hub/api"
         self.headers = {"Authorization": f"token {TOKEN}"}
         self.log_path = work / f"{name}.log"
         self.proc = None
@@ -216,8 +220,8 @@ http_timeout = 300
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
 
-    def call(self, method, path, session=None, **kw):
-        return (session or requests).request(method, self.api + path, headers=self.headers,
+    def call(self, method, path, session=None, api=None, **kw):
+        return (session or requests).request(method, (api or self.api) + path, headers=self.headers,
                                              timeout=600, **kw)
 
     def servers(self):
@@ -344,7 +348,7 @@ def login_to_lab(hub, runs):
     return times
 
 
-def activity(hub, users, seconds, workers=32):
+def activity(hub, users, seconds, warmup, workers=32):
     names = [f"act{i}" for i in range(users)]
     for i in range(0, users, 100):
         r = hub.call("POST", "/users", json={"usernames": names[i:i + 100]})
@@ -357,24 +361,30 @@ def activity(hub, users, seconds, workers=32):
 
     def post(name):
         now = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
-        r = hub.call("POST", f"/users/{name}/activity", session=session, json={"last_activity": now})
+        # Servers post to JUPYTERHUB_API_URL, the hub's own port, as these do.
+        r = hub.call("POST", f"/users/{name}/activity", session=session, api=hub.server_api,
+                     json={"last_activity": now})
         with lock:
             sent[0] += 1
             failed[0] += r.status_code != 200
 
-    cpu0, t0 = hub.cpu(), time.monotonic()
+    t0 = time.monotonic()
+    measured = None
     with cf.ThreadPoolExecutor(workers) as pool:
         i = 0
-        while time.monotonic() - t0 < seconds:
+        while time.monotonic() - t0 < warmup + seconds:
+            if measured is None and time.monotonic() - t0 >= warmup:
+                measured = (hub.cpu(), time.monotonic(), sent[0])
             due = int((time.monotonic() - t0) * rate)
             while i < due:
                 pool.submit(post, names[i % users])
                 i += 1
             time.sleep(0.01)
-    wall = time.monotonic() - t0
-    cpu = hub.cpu() - cpu0
-    return {"cpu_pct": 100 * cpu / wall, "posts": sent[0], "failed": failed[0],
-            "rate": sent[0] / wall}
+        cpu1, t1, sent1 = hub.cpu(), time.monotonic(), sent[0]
+    cpu0, t_start, sent0 = measured
+    wall = t1 - t_start
+    return {"cpu_pct": 100 * (cpu1 - cpu0) / wall, "posts": sent[0], "failed": failed[0],
+            "rate": (sent1 - sent0) / wall}
 
 
 # ---------------------------------------------------------------- main
@@ -395,7 +405,9 @@ def main():
     p.add_argument("--concurrent-spawn-limit", type=int, default=100, help="both hubs (JupyterHub's default 100)")
     p.add_argument("--lab-runs", type=int, default=5)
     p.add_argument("--activity-users", type=int, default=10000)
-    p.add_argument("--activity-seconds", type=int, default=60)
+    p.add_argument("--activity-seconds", type=int, default=60, help="measured seconds (default 60)")
+    p.add_argument("--activity-warmup", type=int, default=60,
+                   help="unmeasured seconds of posts first (default 60: every user posts once)")
     p.add_argument("--venv", default=os.environ.get("PEERS_VENV", "/var/cache/ganymede-peers/venv"))
     p.add_argument("--chp", default=os.environ.get("CHP_BIN", "configurable-http-proxy"))
     p.add_argument("--ganymede-bin", default=os.environ.get("GANYMEDE_BIN", ""))
@@ -445,7 +457,8 @@ exec /usr/bin/python3 {fake}
                 res["lab"] = login_to_lab(hub, args.lab_runs)
                 log(f"{hub.name}: login to JupyterLab, median {median(res['lab']):.2f} s")
             if args.activity_users:
-                res["activity"] = activity(hub, args.activity_users, args.activity_seconds)
+                res["activity"] = activity(hub, args.activity_users, args.activity_seconds,
+                                           args.activity_warmup)
                 log(f"{hub.name}: activity {res['activity']}")
             res["rss_end"] = sum(rss_mb(p) for p in hub.pids())
             hub.stop()

@@ -1,7 +1,7 @@
 //! `POST /users/{name}/activity`: what single-user servers report every few minutes.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
-use ganymede_db::{ActivityBatch, ServerId, UserRow};
+use ganymede_db::{ActivityBatch, ServerId, UserId};
 use ganymede_types::scope::{BuiltinScope, ScopeName};
 use serde_json::{Map, Value};
 
@@ -65,11 +65,47 @@ pub(crate) fn parse_timestamp(
 }
 
 impl Hub {
+    /// The id of the user `name`, from the [`IdCache`](crate::id_cache::IdCache) or the
+    /// database.
+    async fn activity_user(
+        &self,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserId>, CoreError> {
+        let generation = self.db.write_generation();
+        if let Some(id) = self.ids.user(name, generation, now) {
+            return Ok(Some(id));
+        }
+        let Some(row) = self.db.get_user(name).await? else {
+            return Ok(None);
+        };
+        self.ids.insert_user(name, row.id, generation, now);
+        Ok(Some(row.id))
+    }
+
+    /// The id of `user`'s server `name`, as [`Hub::activity_user`].
+    async fn activity_server(
+        &self,
+        user: UserId,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ServerId>, CoreError> {
+        let generation = self.db.write_generation();
+        if let Some(id) = self.ids.server(user, name, generation, now) {
+            return Ok(Some(id));
+        }
+        let Some(row) = self.db.get_server(user, name).await? else {
+            return Ok(None);
+        };
+        self.ids.insert_server(user, name, row.id, generation, now);
+        Ok(Some(row.id))
+    }
+
     /// Checks the `servers` part: each named server exists (the default one always does) and
     /// carries a valid `last_activity`. Returns the servers that have a record, with their time.
     async fn activity_servers(
         &self,
-        user: &UserRow,
+        (user, user_name): (UserId, &str),
         servers: &Value,
         now: DateTime<Utc>,
     ) -> Result<Vec<(ServerId, DateTime<Utc>)>, CoreError> {
@@ -78,14 +114,14 @@ impl Hub {
         };
         let mut updates = Vec::new();
         for (name, info) in servers {
-            let record = self.db.get_server(user.id, name).await?;
+            let record = self.activity_server(user, name, now).await?;
             // JupyterHub creates the default server's record with the user; here it appears
             // with the first spawn, so the default server exists without one.
             if record.is_none() && !name.is_empty() {
                 return Err(bad(format!(
                     "No such server {} for user {}",
                     repr_str(name),
-                    user.name
+                    user_name
                 )));
             }
             let Some(at) = info
@@ -96,7 +132,7 @@ impl Hub {
             };
             let at = parse_timestamp(at, now)?;
             if let Some(record) = record {
-                updates.push((record.id, at));
+                updates.push((record, at));
             }
         }
         Ok(updates)
@@ -117,9 +153,9 @@ impl Hub {
             &[ScopeName::from(BuiltinScope::UsersActivity)],
             Some(&resource),
         )?;
-        let row = self
-            .db
-            .get_user(user.as_str())
+        let now = self.db.now();
+        let id = self
+            .activity_user(user.as_str(), now)
             .await?
             .ok_or_else(not_found)?;
         let Some(Value::Object(body)) = json_body(body)? else {
@@ -132,16 +168,16 @@ impl Hub {
                 "body must contain at least one of `last_activity` or `servers`",
             ));
         }
-        let now = self.db.now();
         let server_updates = match servers {
             Some(servers) if truthy(Some(servers)) => {
-                self.activity_servers(&row, servers, now).await?
+                self.activity_servers((id, user.as_str()), servers, now)
+                    .await?
             }
             _ => Vec::new(),
         };
         let mut batch = ActivityBatch::default();
         if let Some(at) = last_activity.filter(|v| truthy(Some(v))) {
-            batch.user(row.id, parse_timestamp(at, now)?);
+            batch.user(id, parse_timestamp(at, now)?);
         }
         for (server, at) in server_updates {
             batch.server(server, at);

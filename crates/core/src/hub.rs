@@ -91,6 +91,8 @@ pub struct Hub {
     pub(crate) loaded: RwLock<Loaded>,
     /// Resolved API tokens, valid until the database's next write.
     pub(crate) auth_cache: crate::auth_cache::AuthCache,
+    /// User and server ids by name, for activity posts.
+    pub(crate) ids: crate::id_cache::IdCache,
     /// Started on first use, inside the runtime.
     activity: std::sync::OnceLock<crate::activity_writer::ActivityWriter>,
     username_rules: Option<Arc<dyn UsernameRules>>,
@@ -110,6 +112,7 @@ impl Hub {
             spawning: None,
             loaded: RwLock::new(Loaded::default()),
             auth_cache: crate::auth_cache::AuthCache::default(),
+            ids: crate::id_cache::IdCache::default(),
             activity: std::sync::OnceLock::new(),
             username_rules: None,
         }

@@ -12,6 +12,7 @@ mod authorizations;
 mod error;
 mod groups;
 mod hub;
+mod id_cache;
 mod identity;
 mod login;
 mod metrics;

@@ -142,3 +142,60 @@ async fn activity_validates_and_only_moves_forward() {
         "alice's own requests are her activity"
     );
 }
+
+/// The ids behind names are kept between posts (`crates/core/src/id_cache.rs`); a deleted or
+/// recreated user is looked up again.
+#[tokio::test]
+async fn activity_follows_a_deleted_and_recreated_user() {
+    let env = server_env(false).await;
+    let a = "/hub/api/users/alice/activity";
+    let post = |at: &str| json!({"last_activity": at}).to_string();
+    let (status, _, _) = send(
+        &env.app,
+        "POST",
+        a,
+        Some(READER),
+        &post("2026-03-01T10:00:00Z"),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    let (status, _, _) = call(
+        &env.app,
+        "DELETE",
+        "/hub/api/users/alice",
+        Some(ADMIN),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, body, _) = send(
+        &env.app,
+        "POST",
+        a,
+        Some(READER),
+        &post("2026-03-01T10:30:00Z"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (404, Some("No such user: 'alice'"))
+    );
+
+    let (status, _, _) = call(&env.app, "POST", "/hub/api/users/alice", Some(ADMIN), None).await;
+    assert_eq!(status, 201);
+    let (status, _, _) = send(
+        &env.app,
+        "POST",
+        a,
+        Some(READER),
+        &post("2026-03-01T11:00:00Z"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let alice = env.db.get_user("alice").await.unwrap().unwrap();
+    assert_eq!(
+        alice.last_activity.map(|t| t.to_rfc3339()).as_deref(),
+        Some("2026-03-01T11:00:00+00:00")
+    );
+}

@@ -141,5 +141,7 @@ pub(crate) fn proxy_config(config: &Config, secrets: &Secrets) -> anyhow::Result
             ..ForwardOptions::default()
         },
         timeouts: Timeouts::default(),
+        // The hub's runtime already uses every core.
+        event_loops: 1,
     })
 }

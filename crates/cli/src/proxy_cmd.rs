@@ -9,19 +9,11 @@ use ganymede_proxy::{Proxy, ProxyArgs, RouteStore};
 pub(crate) fn run(args: &ProxyArgs) -> anyhow::Result<()> {
     crate::logging::init(args.log_filter());
     let config = args.to_config()?;
-    // One thread by default: on a request the client's and the target's connections are then
-    // served by the same thread with no cross-thread wake-ups, which measured about a tenth less
-    // CPU per proxied request than tokio's work-stealing scheduler (bench/RESULTS.md).
-    let mut builder = match args.threads {
-        1 => tokio::runtime::Builder::new_current_thread(),
-        0 => tokio::runtime::Builder::new_multi_thread(),
-        threads => {
-            let mut builder = tokio::runtime::Builder::new_multi_thread();
-            builder.worker_threads(threads);
-            builder
-        }
-    };
-    let runtime = builder
+    // The main loop is single-threaded: on a request the client's and the target's connections
+    // are then served by the same thread with no cross-thread wake-ups, which measured about a
+    // tenth less CPU per proxied request than tokio's work-stealing scheduler
+    // (bench/RESULTS.md). The other loops of `--threads` are of the same kind (`event_loops`).
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;

@@ -159,9 +159,10 @@ pub struct ProxyArgs {
     /// Timeout (in millis) for idle keep-alive connections, and for reading a request's headers.
     #[arg(long, value_name = "TIMEOUT")]
     pub keep_alive_timeout: Option<u64>,
-    /// Threads serving connections (not a CHP flag). 1, the default, is one event loop like
-    /// CHP's or an nginx worker's, and costs the least CPU per request; 0 is one per CPU.
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    /// Event loops serving connections (not a CHP flag), each a thread with its own socket on
+    /// the port (SO_REUSEPORT) and its own target connections, like nginx's workers. 0, the
+    /// default, is one per CPU; 1 is a single loop like CHP's.
+    #[arg(long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
     /// The REST API token (normally from the environment).
     #[arg(
@@ -389,6 +390,10 @@ impl ProxyArgs {
                 upstream,
                 keep_alive: millis(self.keep_alive_timeout)
                     .unwrap_or(Timeouts::default().keep_alive),
+            },
+            event_loops: match self.threads {
+                0 => std::thread::available_parallelism().map_or(1, usize::from),
+                threads => threads,
             },
         })
     }

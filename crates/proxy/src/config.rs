@@ -35,6 +35,10 @@ pub struct ProxyConfig {
     pub forward: ForwardOptions,
     /// Time limits.
     pub timeouts: Timeouts,
+    /// Event loops serving the public listener. 1 serves it on the runtime that runs
+    /// [`crate::Proxy::serve`]; more start that many minus one threads, each with its own
+    /// single-threaded runtime, `SO_REUSEPORT` socket and target pool (TCP listeners only).
+    pub event_loops: usize,
 }
 
 /// Where a server listens.

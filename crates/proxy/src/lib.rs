@@ -13,6 +13,7 @@ pub mod client;
 pub mod config;
 mod conn;
 mod error_page;
+mod event_loops;
 mod forward;
 mod headers;
 mod http1;

@@ -18,6 +18,7 @@ use crate::api::{self, ApiState};
 use crate::body::{self, ProxyBody};
 use crate::config::{Listen, ProxyConfig};
 use crate::conn::{self, Builders};
+use crate::event_loops;
 use crate::forward;
 use crate::headers::ClientSide;
 use crate::http1;
@@ -26,7 +27,7 @@ use crate::state::DataPlane;
 use crate::store::RouteStore;
 
 /// How long open requests may finish after a shutdown signal.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// The proxy could not start.
 #[derive(Debug, thiserror::Error)]
@@ -46,7 +47,7 @@ pub enum ServeError {
     DefaultTarget(#[from] crate::route_table::RouteError),
 }
 
-enum Listener {
+pub(crate) enum Listener {
     Tcp(TcpListener),
     Unix(UnixListener),
 }
@@ -56,6 +57,9 @@ pub struct Proxy {
     routes: Arc<RouteStore>,
     metrics: Arc<Metrics>,
     plane: Arc<DataPlane>,
+    /// The public listener's other event loops (`ProxyConfig::event_loops`): a listening
+    /// socket on the same port and a data plane of their own each.
+    extra_loops: Vec<(std::net::TcpListener, Arc<DataPlane>)>,
     api: Arc<ApiState>,
     keep_alive: Duration,
     public: (Listener, Option<TlsAcceptor>),
@@ -142,7 +146,32 @@ impl Proxy {
             host_routing: config.forward.host_routing,
             metrics: Arc::clone(&metrics),
         });
-        let (public, proxy_addr) = bind("proxy", &config.listen).await?;
+        let (public, proxy_addr, extra_listeners) = match &config.listen {
+            Listen::Tcp(addr) if config.event_loops > 1 => {
+                let error = |source| ServeError::Bind {
+                    what: "proxy",
+                    listen: config.listen.to_string(),
+                    source,
+                };
+                let mut listeners =
+                    event_loops::reuseport_listeners(*addr, config.event_loops).map_err(error)?;
+                let first = listeners.remove(0);
+                let local = first.local_addr().map_err(error)?;
+                let first = TcpListener::from_std(first).map_err(error)?;
+                (Listener::Tcp(first), Some(local), listeners)
+            }
+            listen => {
+                let (listener, addr) = bind("proxy", listen).await?;
+                (listener, addr, Vec::new())
+            }
+        };
+        let extra_loops = extra_listeners
+            .into_iter()
+            .map(|listener| {
+                let plane = DataPlane::new(&config, Arc::clone(&routes), Arc::clone(&metrics));
+                (listener, Arc::new(plane))
+            })
+            .collect();
         let (api_listener, api_addr) = bind("API", &config.api_listen).await?;
         let (metrics_listener, metrics_addr) = match &config.metrics_listen {
             Some(listen) => {
@@ -208,6 +237,7 @@ impl Proxy {
             routes,
             metrics,
             plane,
+            extra_loops,
             api,
             keep_alive: config.timeouts.keep_alive,
             public: (public, config.tls.map(TlsAcceptor::from)),
@@ -239,25 +269,31 @@ impl Proxy {
         let tracker = TaskTracker::new();
         let builders = Arc::new(Builders::new(self.keep_alive));
 
-        let plane = self.plane;
-        let metrics = Arc::clone(&self.metrics);
         let (listener, tls) = self.public;
-        tracker.spawn(accept_loop(
+        let extra_loops: Vec<_> = self
+            .extra_loops
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, (listener, plane))| {
+                event_loops::start(
+                    i + 1,
+                    listener,
+                    tls.clone(),
+                    plane,
+                    Arc::clone(&self.metrics),
+                    Arc::clone(&builders),
+                    cancel.clone(),
+                )
+            })
+            .collect();
+        tracker.spawn(serve_public(
             listener,
             tls,
+            self.plane,
+            Arc::clone(&self.metrics),
             Arc::clone(&builders),
             cancel.clone(),
             tracker.clone(),
-            move |client| {
-                let plane = Arc::clone(&plane);
-                let metrics = Arc::clone(&metrics);
-                metrics.active_connections.inc();
-                let guard = ConnectionGauge(metrics);
-                service_fn(move |req| {
-                    let _counted = &guard;
-                    forward::handle(Arc::clone(&plane), client, req)
-                })
-            },
         ));
 
         let api = self.api;
@@ -334,7 +370,34 @@ impl Proxy {
         {
             tracing::warn!("some requests were still open after the grace period; closing them");
         }
+        // The other loops had the same grace period, started at the same moment.
+        for finished in extra_loops {
+            let _ = finished.await;
+        }
     }
+}
+
+/// Serves the public listener: every request is forwarded by `plane`.
+pub(crate) async fn serve_public(
+    listener: Listener,
+    tls: Option<TlsAcceptor>,
+    plane: Arc<DataPlane>,
+    metrics: Arc<Metrics>,
+    builders: Arc<Builders>,
+    cancel: CancellationToken,
+    tracker: TaskTracker,
+) {
+    accept_loop(listener, tls, builders, cancel, tracker, move |client| {
+        let plane = Arc::clone(&plane);
+        let metrics = Arc::clone(&metrics);
+        metrics.active_connections.inc();
+        let guard = ConnectionGauge(metrics);
+        service_fn(move |req| {
+            let _counted = &guard;
+            forward::handle(Arc::clone(&plane), client, req)
+        })
+    })
+    .await;
 }
 
 struct ConnectionGauge(Arc<Metrics>);

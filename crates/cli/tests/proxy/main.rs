@@ -8,6 +8,7 @@
 mod bad_input;
 mod cli;
 mod error_target;
+mod event_loops;
 mod forwarding;
 mod keep_alive;
 mod metrics;

@@ -1,6 +1,6 @@
 //! Users: list, read, create, delete, with JupyterHub's scope checks.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use ganymede_db::{
     DbError, Memberships, Page, Pagination, ServerRow, UserId, UserQuery, UserRow, UserSort,
@@ -8,12 +8,11 @@ use ganymede_db::{
 };
 use ganymede_types::scope::{BuiltinScope, Grant, Resource, ResourceKind, ScopeName};
 use ganymede_types::{FullServerName, GroupName, ServerName, UserName};
-use serde_json::Value;
 
 use crate::error::CoreError;
 use crate::hub::Hub;
 use crate::identity::{Identity, Principal};
-use crate::model::{Urls, UserExtras, server_model, user_model};
+use crate::model::{ServerModel, Urls, UserExtras, UserModel, server_model, user_model};
 
 /// `GET /users` parameters, already validated by the web layer.
 #[derive(Debug, Clone, Default)]
@@ -148,11 +147,11 @@ impl Hub {
         user: &UserName,
         rows: &[ServerRow],
         include_stopped: bool,
-    ) -> serde_json::Map<String, Value> {
+    ) -> BTreeMap<String, ServerModel> {
         let urls = Urls {
             base_url: &self.settings().base_url,
         };
-        let mut servers = serde_json::Map::new();
+        let mut servers = BTreeMap::new();
         let default = rows.iter().any(|r| r.name.is_empty());
         let names = (include_stopped && !default)
             .then_some(None)
@@ -179,11 +178,11 @@ impl Hub {
         identity: &Identity,
         row: &UserRow,
         include_stopped_servers: bool,
-    ) -> Result<Value, CoreError> {
+    ) -> Result<UserModel, CoreError> {
         let extras = self
             .extras(identity, row, include_stopped_servers, Known::default())
             .await?;
-        Ok(user_model(identity, row, &extras))
+        Ok(user_model(identity, row, extras))
     }
 
     /// Learns the target user's groups, so `!group=` filtered scopes can match them.
@@ -195,11 +194,7 @@ impl Hub {
         let mut identity = identity.clone();
         // Membership only matters to `!group=` filters: without one, skip the query (every
         // activity post and server request comes through here).
-        let group_filtered = identity
-            .scopes
-            .iter()
-            .any(|(_, grant)| matches!(grant, Grant::Only(set) if !set.groups().is_empty()));
-        if !group_filtered {
+        if !group_filtered(&identity) {
             return Ok(identity);
         }
         let groups = match self.db.user_group_names(user.as_str()).await {
@@ -221,7 +216,7 @@ impl Hub {
         &self,
         identity: &Identity,
         query: &UserListQuery,
-    ) -> Result<(Vec<Value>, u64), CoreError> {
+    ) -> Result<(Vec<UserModel>, u64), CoreError> {
         let grant = identity.scopes.check_list(BuiltinScope::ListUsers)?;
         let db_query = UserQuery {
             page: Pagination::new(query.offset, query.limit),
@@ -261,7 +256,7 @@ impl Hub {
         identity: &Identity,
         rows: &[UserRow],
         include_stopped_servers: bool,
-    ) -> Result<Vec<Value>, CoreError> {
+    ) -> Result<Vec<UserModel>, CoreError> {
         let ids: Vec<UserId> = rows.iter().map(|r| r.id).collect();
         let mut memberships = self.db.memberships_of_users(&ids).await?;
         let mut active: HashMap<UserId, Vec<ServerRow>> = HashMap::new();
@@ -271,15 +266,23 @@ impl Hub {
             }
         }
         // The caller, knowing the groups of every listed user: `read:users!group=...` shows a
-        // member's fields in a listing as it does for `GET /users/{name}`.
-        let mut viewer = identity.clone();
-        for row in rows {
-            if let (Ok(user), Some(known)) =
-                (UserName::new(row.name.as_str()), memberships.get(&row.id))
-            {
-                viewer.learn_groups(user, group_set(&known.groups));
+        // member's fields in a listing as it does for `GET /users/{name}`. Membership only
+        // matters to `!group=` filters; without one, the copy and its map are skipped.
+        let learned;
+        let viewer = if group_filtered(identity) {
+            let mut viewer = identity.clone();
+            for row in rows {
+                if let (Ok(user), Some(known)) =
+                    (UserName::new(row.name.as_str()), memberships.get(&row.id))
+                {
+                    viewer.learn_groups(user, group_set(&known.groups));
+                }
             }
-        }
+            learned = viewer;
+            &learned
+        } else {
+            identity
+        };
         let mut models = Vec::with_capacity(rows.len());
         for row in rows {
             let Memberships { groups, roles } = memberships.remove(&row.id).unwrap_or_default();
@@ -290,9 +293,9 @@ impl Hub {
                     .then(|| active.remove(&row.id).unwrap_or_default()),
             };
             let extras = self
-                .extras(&viewer, row, include_stopped_servers, known)
+                .extras(viewer, row, include_stopped_servers, known)
                 .await?;
-            models.push(user_model(&viewer, row, &extras));
+            models.push(user_model(viewer, row, extras));
         }
         Ok(models)
     }
@@ -359,7 +362,7 @@ impl Hub {
         identity: &Identity,
         name: &str,
         include_stopped_servers: bool,
-    ) -> Result<Value, CoreError> {
+    ) -> Result<UserModel, CoreError> {
         let (user, resource) = user_resource(name)?;
         // The row first, then its groups by id: two indexed lookups; the scope check still
         // runs for a missing user (no groups), so the caller gets 404 or 403 exactly as for an
@@ -390,7 +393,7 @@ impl Hub {
         if identity.allows(BuiltinScope::AdminAuthState, Some(&resource)) {
             extras.auth_state = self.auth_state(&row).await?;
         }
-        Ok(user_model(&identity, &row, &extras))
+        Ok(user_model(&identity, &row, extras))
     }
 
     /// The user's row, or JupyterHub's bare 404.
@@ -403,7 +406,7 @@ impl Hub {
         &self,
         identity: &Identity,
         new: &NewUsers,
-    ) -> Result<Vec<Value>, CoreError> {
+    ) -> Result<Vec<UserModel>, CoreError> {
         identity.check(&[ScopeName::from(BuiltinScope::AdminUsers)], None)?;
         if new.admin && !is_admin(identity) {
             return Err(CoreError::Forbidden(
@@ -477,6 +480,15 @@ impl Hub {
             Err(error) => Err(error.into()),
         }
     }
+}
+
+/// Whether any of the caller's scopes is filtered by group (`!group=`), the only scopes whose
+/// checks need to know a user's groups.
+fn group_filtered(identity: &Identity) -> bool {
+    identity
+        .scopes
+        .iter()
+        .any(|(_, grant)| matches!(grant, Grant::Only(set) if !set.groups().is_empty()))
 }
 
 /// Group names as a scope check matches them; a name no group can have matches nothing.

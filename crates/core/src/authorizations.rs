@@ -38,7 +38,7 @@ impl Hub {
                     .get_user_by_id(user.id)
                     .await?
                     .ok_or_else(not_found)?;
-                self.model(&viewer, &user, false).await
+                Ok(self.model(&viewer, &user, false).await?.to_value())
             }
             Principal::Service(service) => self.service_model(&viewer, service).await,
         }

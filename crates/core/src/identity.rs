@@ -177,8 +177,11 @@ impl Hub {
                 // A cached identity's row is current but for `last_activity`, which other
                 // requests move without invalidating the cache.
                 let fresh = self.db.get_user_by_id(user.id).await?;
-                self.model(&viewer, fresh.as_ref().unwrap_or(user), false)
-                    .await
+                let model = self
+                    .model(&viewer, fresh.as_ref().unwrap_or(user), false)
+                    .await?;
+                // The web layer adds keys to it.
+                Ok(model.to_value())
             }
             Principal::Service(service) => {
                 if let Ok(name) = ServiceName::new(service.name.as_str()) {

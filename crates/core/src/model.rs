@@ -1,13 +1,16 @@
 //! JupyterHub's REST models, with the keys each scope reveals.
 
+use std::collections::BTreeMap;
+
 use ganymede_db::{ServerRow, ServerState, UserRow};
 use ganymede_types::scope::{BuiltinScope, Resource};
 use ganymede_types::{FullServerName, ServerName, UserName};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::identity::Identity;
 use crate::py::url_escape_path;
-use crate::time::iso8601;
+use crate::time::Iso8601;
 
 /// What is known about a user beyond its row.
 #[derive(Debug, Clone, Default)]
@@ -17,73 +20,98 @@ pub struct UserExtras {
     /// The user's role names, default roles included.
     pub roles: Vec<String>,
     /// Server models the caller may read (`read:servers` on each server), by name.
-    pub servers: Map<String, Value>,
+    pub servers: BTreeMap<String, ServerModel>,
     /// The decrypted auth_state, shown only with `admin:auth_state` (`null` in lists, as in
     /// JupyterHub, which decrypts it only for a single user).
     pub auth_state: Value,
 }
 
+/// A user model, serialized straight to JSON (building `serde_json::Value` maps for a page of
+/// users was most of the cost of `GET /users`).
+///
+/// The fields are in alphabetical order, and must stay so: the models used to be
+/// `serde_json::Map`s, which sort their keys, and clients have seen that byte order (the
+/// `sorted_keys` test holds every model to it). A `None` field is a key the caller's scopes do
+/// not reveal; `Some(None)` is a JSON `null`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UserModel {
+    /// `read:users`, `read:users:name` or `read:roles:users`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin: Option<bool>,
+    /// `admin:auth_state`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_state: Option<Value>,
+    /// `read:users`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created: Option<Iso8601>,
+    /// `read:users` or `read:users:groups`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
+    /// Always `"user"`.
+    pub kind: &'static str,
+    /// `read:users` or `read:users:activity`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_activity: Option<Option<Iso8601>>,
+    /// Always.
+    pub name: String,
+    /// `read:users`: what the default server waits for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending: Option<Option<&'static str>>,
+    /// `read:users` or `read:roles:users`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
+    /// `read:users`: the default server's URL once it is ready.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<Option<String>>,
+    /// `read:servers`, or the servers the caller may read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub servers: Option<BTreeMap<String, ServerModel>>,
+    /// `read:users` or `read:users:name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_info: Option<Value>,
+}
+
+impl UserModel {
+    /// The model as a JSON value, for callers that add keys to it.
+    pub fn to_value(&self) -> Value {
+        // Serializing strings, booleans and values into a `Value` cannot fail.
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
 /// The user model as `identity` may see it: `{"kind": "user", "name": ...}` plus the keys of each
 /// read scope held for this user (JupyterHub's `_model_for_user` field map).
-pub fn user_model(identity: &Identity, row: &UserRow, extras: &UserExtras) -> Value {
+pub fn user_model(identity: &Identity, row: &UserRow, extras: UserExtras) -> UserModel {
     let resource = UserName::new(row.name.as_str()).ok().map(Resource::User);
     let held = |scope: BuiltinScope| identity.allows(scope, resource.as_ref());
-    let mut model = Map::new();
-    model.insert("kind".to_owned(), json!("user"));
-    model.insert("name".to_owned(), json!(row.name));
-    let timestamp =
-        |t: Option<chrono::DateTime<chrono::Utc>>| t.map_or(Value::Null, |t| json!(iso8601(&t)));
-    if held(BuiltinScope::ReadUsers) {
-        model.insert("admin".to_owned(), json!(row.admin));
-        model.insert("roles".to_owned(), json!(extras.roles));
-        model.insert("groups".to_owned(), json!(extras.groups));
-        // The default server's URL once ready, and what it waits for (JupyterHub's
-        // `user.url` / `spawner.pending`).
-        let default = extras.servers.get("");
-        let ready = default.is_some_and(|s| s["ready"] == json!(true));
-        let server = if ready {
-            default.map_or(Value::Null, |s| s["url"].clone())
-        } else {
-            Value::Null
-        };
-        model.insert("server".to_owned(), server);
-        model.insert(
-            "pending".to_owned(),
-            default.map_or(Value::Null, |s| s["pending"].clone()),
-        );
-        model.insert("created".to_owned(), json!(iso8601(&row.created)));
-        model.insert("last_activity".to_owned(), timestamp(row.last_activity));
-        model.insert(
-            "user_info".to_owned(),
-            row.user_info.clone().unwrap_or(Value::Null),
-        );
-    }
-    if held(BuiltinScope::ReadUsersName) {
-        model.insert("admin".to_owned(), json!(row.admin));
-        model.insert(
-            "user_info".to_owned(),
-            row.user_info.clone().unwrap_or(Value::Null),
-        );
-    }
-    if held(BuiltinScope::ReadUsersGroups) {
-        model.insert("groups".to_owned(), json!(extras.groups));
-    }
-    if held(BuiltinScope::ReadUsersActivity) {
-        model.insert("last_activity".to_owned(), timestamp(row.last_activity));
-    }
+    let read_users = held(BuiltinScope::ReadUsers);
+    let read_name = held(BuiltinScope::ReadUsersName);
+    let read_groups = held(BuiltinScope::ReadUsersGroups);
+    let read_activity = held(BuiltinScope::ReadUsersActivity);
+    let read_roles = held(BuiltinScope::ReadRolesUsers);
     // JupyterHub shows `servers` to a caller with `read:servers` on the user, and also to one
     // who may read only some of the user's servers (then just those).
-    if held(BuiltinScope::ReadServers) || !extras.servers.is_empty() {
-        model.insert("servers".to_owned(), Value::Object(extras.servers.clone()));
+    let read_servers = held(BuiltinScope::ReadServers) || !extras.servers.is_empty();
+    let read_auth_state = held(BuiltinScope::AdminAuthState);
+    // The default server's URL once ready, and what it waits for (JupyterHub's `user.url` /
+    // `spawner.pending`).
+    let default = extras.servers.get("");
+    let server = default.filter(|s| s.ready).map(|s| s.url.clone());
+    let pending = default.and_then(|s| s.pending);
+    UserModel {
+        admin: (read_users || read_name || read_roles).then_some(row.admin),
+        auth_state: read_auth_state.then_some(extras.auth_state),
+        created: read_users.then_some(Iso8601(row.created)),
+        groups: (read_users || read_groups).then_some(extras.groups),
+        kind: "user",
+        last_activity: (read_users || read_activity).then(|| row.last_activity.map(Iso8601)),
+        name: row.name.clone(),
+        pending: read_users.then_some(pending),
+        roles: (read_users || read_roles).then_some(extras.roles),
+        server: read_users.then_some(server),
+        servers: read_servers.then_some(extras.servers),
+        user_info: (read_users || read_name).then(|| row.user_info.clone().unwrap_or(Value::Null)),
     }
-    if held(BuiltinScope::ReadRolesUsers) {
-        model.insert("roles".to_owned(), json!(extras.roles));
-        model.insert("admin".to_owned(), json!(row.admin));
-    }
-    if held(BuiltinScope::AdminAuthState) {
-        model.insert("auth_state".to_owned(), extras.auth_state.clone());
-    }
-    Value::Object(model)
 }
 
 /// Escapes text for HTML (`&`, `<`, `>`, `"`, `'`), for messages that carry markup.
@@ -139,6 +167,49 @@ impl Urls<'_> {
     }
 }
 
+/// A server model (JupyterHub's `server_model`), serialized straight to JSON; the fields are in
+/// alphabetical order for the same reason as [`UserModel`]'s.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServerModel {
+    /// The display name.
+    pub display_name: String,
+    /// `<user>/<server>`.
+    pub full_name: String,
+    /// Always `null` (no subdomains).
+    pub full_progress_url: Option<String>,
+    /// Always `null` (no subdomains).
+    pub full_url: Option<String>,
+    /// The last activity.
+    pub last_activity: Option<Iso8601>,
+    /// The server name (`""` for the default server).
+    pub name: String,
+    /// `"spawn"` or `"stop"` while one is under way.
+    pub pending: Option<&'static str>,
+    /// The progress event stream.
+    pub progress_url: String,
+    /// Running.
+    pub ready: bool,
+    /// When it started.
+    pub started: Option<Iso8601>,
+    /// The spawner state, only with `admin:server_state` on the server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<Value>,
+    /// Neither running nor pending.
+    pub stopped: bool,
+    /// The server's URL.
+    pub url: String,
+    /// The options it was started with.
+    pub user_options: Value,
+}
+
+impl ServerModel {
+    /// The model as a JSON value, for callers that pick fields out of it.
+    pub fn to_value(&self) -> Value {
+        // Serializing strings, booleans and values into a `Value` cannot fail.
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
 /// The model of a server (JupyterHub's `server_model`), its `pending`, `ready` and `stopped`
 /// from the recorded state: `row` is `None` for a default server with no record yet, which
 /// JupyterHub would have created on first sight.
@@ -149,37 +220,38 @@ pub fn server_model(
     user: &UserName,
     name: &str,
     row: Option<&ServerRow>,
-) -> Value {
-    let time =
-        |t: Option<chrono::DateTime<chrono::Utc>>| t.map_or(Value::Null, |t| json!(iso8601(&t)));
+) -> ServerModel {
     let (pending, ready, stopped) = match row.map(|r| r.state) {
         Some(ServerState::Queued | ServerState::Starting | ServerState::Waiting) => {
-            (json!("spawn"), false, false)
+            (Some("spawn"), false, false)
         }
-        Some(ServerState::Running) => (Value::Null, true, false),
-        Some(ServerState::Stopping) => (json!("stop"), false, false),
-        _ => (Value::Null, false, true),
+        Some(ServerState::Running) => (None, true, false),
+        Some(ServerState::Stopping) => (Some("stop"), false, false),
+        _ => (None, false, true),
     };
-    let mut model = json!({
-        "name": name,
-        "display_name": row.map_or("", |r| r.display_name.as_str()),
-        "full_name": format!("{}/{name}", user.as_str()),
-        "last_activity": time(row.and_then(|r| r.last_activity)),
-        "started": time(row.and_then(|r| r.started)),
-        "pending": pending,
-        "ready": ready,
-        "stopped": stopped,
-        "url": urls.server_url(user.as_str(), name),
-        "user_options": row.map_or(Value::Null, |r| r.user_options.clone()),
-        "progress_url": urls.progress_url(user.as_str(), name),
-        "full_url": null,
-        "full_progress_url": null,
-    });
     let resource = ServerName::new(name)
         .ok()
         .map(|server| Resource::Server(FullServerName::new(user.clone(), server)));
-    if identity.allows(BuiltinScope::AdminServerState, resource.as_ref()) {
-        model["state"] = row.map_or(Value::Null, |r| r.spawner_state.clone());
+    let state = identity
+        .allows(BuiltinScope::AdminServerState, resource.as_ref())
+        .then(|| row.map_or(Value::Null, |r| r.spawner_state.clone()));
+    ServerModel {
+        display_name: row.map_or_else(String::new, |r| r.display_name.clone()),
+        full_name: format!("{}/{name}", user.as_str()),
+        full_progress_url: None,
+        full_url: None,
+        last_activity: row.and_then(|r| r.last_activity).map(Iso8601),
+        name: name.to_owned(),
+        pending,
+        progress_url: urls.progress_url(user.as_str(), name),
+        ready,
+        started: row.and_then(|r| r.started).map(Iso8601),
+        state,
+        stopped,
+        url: urls.server_url(user.as_str(), name),
+        user_options: row.map_or(Value::Null, |r| r.user_options.clone()),
     }
-    model
 }
+
+#[cfg(test)]
+mod tests;

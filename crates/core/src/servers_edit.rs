@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::error::CoreError;
 use crate::hub::Hub;
 use crate::identity::Identity;
-use crate::model::server_model;
+use crate::model::{ServerModel, server_model};
 use crate::py::repr_str;
 use crate::servers::server_request;
 use crate::spawn::lifecycle::log_name;
@@ -28,7 +28,7 @@ impl Hub {
         identity: &Identity,
         user: &str,
         row: &ganymede_db::ServerRow,
-    ) -> Result<Value, CoreError> {
+    ) -> Result<ServerModel, CoreError> {
         let user = UserName::new(user).map_err(|_| CoreError::NotFound(String::new()))?;
         Ok(server_model(
             identity,
@@ -45,7 +45,7 @@ impl Hub {
         identity: &Identity,
         name: &str,
         server: &str,
-    ) -> Result<Value, CoreError> {
+    ) -> Result<ServerModel, CoreError> {
         let (_, user) = self
             .server_user(identity, name, server, BuiltinScope::ReadServers)
             .await?;
@@ -64,7 +64,7 @@ impl Hub {
         name: &str,
         server: &str,
         body: &str,
-    ) -> Result<Value, CoreError> {
+    ) -> Result<ServerModel, CoreError> {
         let (_, user) = self
             .server_user(identity, name, server, BuiltinScope::StartServers)
             .await?;
@@ -110,7 +110,7 @@ impl Hub {
         name: &str,
         server: &str,
         body: &str,
-    ) -> Result<Value, CoreError> {
+    ) -> Result<ServerModel, CoreError> {
         let (_, user) = self
             .server_user(identity, name, server, BuiltinScope::StartServers)
             .await?;

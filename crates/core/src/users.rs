@@ -1,19 +1,19 @@
 //! Users: list, read, create, delete, with JupyterHub's scope checks.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use ganymede_db::{
-    DbError, Memberships, Page, Pagination, ServerRow, UserId, UserQuery, UserRow, UserSort,
-    UserState,
+    DbError, Memberships, Page, Pagination, ServerRow, UserQuery, UserRow, UserSort, UserState,
 };
 use ganymede_types::scope::{BuiltinScope, Grant, Resource, ResourceKind, ScopeName};
 use ganymede_types::{FullServerName, GroupName, ServerName, UserName};
-use serde_json::Value;
 
 use crate::error::CoreError;
 use crate::hub::Hub;
 use crate::identity::{Identity, Principal};
-use crate::model::{Urls, UserExtras, server_model, user_model};
+use crate::model::{ServerModel, Urls, UserExtras, UserModel, server_model, user_model};
+
+mod list;
 
 /// `GET /users` parameters, already validated by the web layer.
 #[derive(Debug, Clone, Default)]
@@ -148,11 +148,11 @@ impl Hub {
         user: &UserName,
         rows: &[ServerRow],
         include_stopped: bool,
-    ) -> serde_json::Map<String, Value> {
+    ) -> BTreeMap<String, ServerModel> {
         let urls = Urls {
             base_url: &self.settings().base_url,
         };
-        let mut servers = serde_json::Map::new();
+        let mut servers = BTreeMap::new();
         let default = rows.iter().any(|r| r.name.is_empty());
         let names = (include_stopped && !default)
             .then_some(None)
@@ -179,11 +179,11 @@ impl Hub {
         identity: &Identity,
         row: &UserRow,
         include_stopped_servers: bool,
-    ) -> Result<Value, CoreError> {
+    ) -> Result<UserModel, CoreError> {
         let extras = self
             .extras(identity, row, include_stopped_servers, Known::default())
             .await?;
-        Ok(user_model(identity, row, &extras))
+        Ok(user_model(identity, row, extras))
     }
 
     /// Learns the target user's groups, so `!group=` filtered scopes can match them.
@@ -195,11 +195,7 @@ impl Hub {
         let mut identity = identity.clone();
         // Membership only matters to `!group=` filters: without one, skip the query (every
         // activity post and server request comes through here).
-        let group_filtered = identity
-            .scopes
-            .iter()
-            .any(|(_, grant)| matches!(grant, Grant::Only(set) if !set.groups().is_empty()));
-        if !group_filtered {
+        if !group_filtered(&identity) {
             return Ok(identity);
         }
         let groups = match self.db.user_group_names(user.as_str()).await {
@@ -221,7 +217,7 @@ impl Hub {
         &self,
         identity: &Identity,
         query: &UserListQuery,
-    ) -> Result<(Vec<Value>, u64), CoreError> {
+    ) -> Result<(Vec<UserModel>, u64), CoreError> {
         let grant = identity.scopes.check_list(BuiltinScope::ListUsers)?;
         let db_query = UserQuery {
             page: Pagination::new(query.offset, query.limit),
@@ -231,7 +227,22 @@ impl Hub {
             descending: query.descending,
         };
         let page: Page<UserRow> = match grant {
-            Grant::All => self.db.list_users(&db_query).await?,
+            Grant::All => {
+                let listed = self
+                    .db
+                    .user_page(&db_query, !query.include_stopped_servers)
+                    .await?;
+                let models = self
+                    .models_with(
+                        identity,
+                        &listed.page.items,
+                        query.include_stopped_servers,
+                        listed.memberships,
+                        listed.active_servers,
+                    )
+                    .await?;
+                return Ok((models, listed.page.total));
+            }
             Grant::Only(set) => {
                 if !set.has_only(&[ResourceKind::User, ResourceKind::Group]) {
                     return Err(CoreError::Denied(
@@ -254,104 +265,6 @@ impl Hub {
         Ok((models, page.total))
     }
 
-    /// The models of many users, with one query per kind (groups, roles, active servers) for
-    /// all of them, not one per user.
-    async fn models_of(
-        &self,
-        identity: &Identity,
-        rows: &[UserRow],
-        include_stopped_servers: bool,
-    ) -> Result<Vec<Value>, CoreError> {
-        let ids: Vec<UserId> = rows.iter().map(|r| r.id).collect();
-        let mut memberships = self.db.memberships_of_users(&ids).await?;
-        let mut active: HashMap<UserId, Vec<ServerRow>> = HashMap::new();
-        if !include_stopped_servers {
-            for server in self.db.active_servers_of(&ids).await? {
-                active.entry(server.user_id).or_default().push(server);
-            }
-        }
-        // The caller, knowing the groups of every listed user: `read:users!group=...` shows a
-        // member's fields in a listing as it does for `GET /users/{name}`.
-        let mut viewer = identity.clone();
-        for row in rows {
-            if let (Ok(user), Some(known)) =
-                (UserName::new(row.name.as_str()), memberships.get(&row.id))
-            {
-                viewer.learn_groups(user, group_set(&known.groups));
-            }
-        }
-        let mut models = Vec::with_capacity(rows.len());
-        for row in rows {
-            let Memberships { groups, roles } = memberships.remove(&row.id).unwrap_or_default();
-            let known = Known {
-                groups: Some(groups),
-                roles: Some(roles),
-                active: (!include_stopped_servers)
-                    .then(|| active.remove(&row.id).unwrap_or_default()),
-            };
-            let extras = self
-                .extras(&viewer, row, include_stopped_servers, known)
-                .await?;
-            models.push(user_model(&viewer, row, &extras));
-        }
-        Ok(models)
-    }
-
-    /// A filtered listing for callers whose `list:users` names users or groups: small sets,
-    /// so they are gathered and paged here.
-    async fn filtered_users<'a>(
-        &self,
-        users: impl Iterator<Item = &'a str>,
-        groups: impl Iterator<Item = &'a str>,
-        query: &UserQuery,
-    ) -> Result<Page<UserRow>, CoreError> {
-        let mut names: BTreeSet<String> = users.map(str::to_owned).collect();
-        for group in groups {
-            let mut offset = 0;
-            loop {
-                let members = self
-                    .db
-                    .group_members(group, Pagination::new(offset, 1000))
-                    .await;
-                let members = match members {
-                    Ok(members) => members,
-                    Err(DbError::GroupNotFound { .. }) => break,
-                    Err(error) => return Err(error.into()),
-                };
-                let count = members.items.len() as u64;
-                names.extend(members.items);
-                offset += count;
-                if count == 0 || offset >= members.total {
-                    break;
-                }
-            }
-        }
-        let mut rows = Vec::new();
-        for name in &names {
-            if let Some(row) = self.db.get_user(name).await? {
-                let keep = query
-                    .name_filter
-                    .as_ref()
-                    .is_none_or(|f| row.name.to_lowercase().contains(&f.to_lowercase()));
-                if keep {
-                    rows.push(row);
-                }
-            }
-        }
-        let total = rows.len() as u64;
-        let items = rows
-            .into_iter()
-            .skip(usize::try_from(query.page.offset).unwrap_or(usize::MAX))
-            .take(query.page.limit as usize)
-            .collect();
-        Ok(Page {
-            items,
-            total,
-            offset: query.page.offset,
-            limit: query.page.limit,
-        })
-    }
-
     /// `GET /users/{name}`: the model, with the decrypted auth_state for a caller holding
     /// `admin:auth_state` on the user.
     pub async fn get_user(
@@ -359,7 +272,7 @@ impl Hub {
         identity: &Identity,
         name: &str,
         include_stopped_servers: bool,
-    ) -> Result<Value, CoreError> {
+    ) -> Result<UserModel, CoreError> {
         let (user, resource) = user_resource(name)?;
         // The row first, then its groups by id: two indexed lookups; the scope check still
         // runs for a missing user (no groups), so the caller gets 404 or 403 exactly as for an
@@ -390,7 +303,7 @@ impl Hub {
         if identity.allows(BuiltinScope::AdminAuthState, Some(&resource)) {
             extras.auth_state = self.auth_state(&row).await?;
         }
-        Ok(user_model(&identity, &row, &extras))
+        Ok(user_model(&identity, &row, extras))
     }
 
     /// The user's row, or JupyterHub's bare 404.
@@ -403,7 +316,7 @@ impl Hub {
         &self,
         identity: &Identity,
         new: &NewUsers,
-    ) -> Result<Vec<Value>, CoreError> {
+    ) -> Result<Vec<UserModel>, CoreError> {
         identity.check(&[ScopeName::from(BuiltinScope::AdminUsers)], None)?;
         if new.admin && !is_admin(identity) {
             return Err(CoreError::Forbidden(
@@ -477,6 +390,15 @@ impl Hub {
             Err(error) => Err(error.into()),
         }
     }
+}
+
+/// Whether any of the caller's scopes is filtered by group (`!group=`), the only scopes whose
+/// checks need to know a user's groups.
+fn group_filtered(identity: &Identity) -> bool {
+    identity
+        .scopes
+        .iter()
+        .any(|(_, grant)| matches!(grant, Grant::Only(set) if !set.groups().is_empty()))
 }
 
 /// Group names as a scope check matches them; a name no group can have matches nothing.

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use crate::error::CoreError;
 use crate::hub::Hub;
 use crate::identity::Identity;
-use crate::model::{Urls, user_model};
+use crate::model::{Urls, UserModel, user_model};
 use crate::py::{repr, repr_str, type_name};
 use crate::users::{Known, is_admin, user_resource};
 
@@ -134,7 +134,7 @@ impl Hub {
         identity: &Identity,
         name: &str,
         body: &str,
-    ) -> Result<Value, CoreError> {
+    ) -> Result<UserModel, CoreError> {
         let (user, resource) = user_resource(name)?;
         let checked = self.with_groups(identity, &user).await?;
         checked.check(
@@ -200,7 +200,7 @@ impl Hub {
         if identity.allows(BuiltinScope::AdminAuthState, Some(&resource)) {
             extras.auth_state = self.auth_state(&row).await?;
         }
-        Ok(user_model(&identity, &row, &extras))
+        Ok(user_model(&identity, &row, extras))
     }
 
     /// A new name for a rename: normalized and validated with the login's rules (JupyterHub's

@@ -321,6 +321,16 @@ impl Db {
     /// The servers of these users that are not stopped or failed (one query for a page of
     /// user models).
     pub async fn active_servers_of(&self, users: &[UserId]) -> Result<Vec<ServerRow>> {
+        let mut conn = self.pool.acquire().await?;
+        self.active_servers_on(&mut conn, users).await
+    }
+
+    /// The same, on `conn` (with the rest of a page of user models).
+    pub(crate) async fn active_servers_on(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        users: &[UserId],
+    ) -> Result<Vec<ServerRow>> {
         if users.is_empty() {
             return Ok(Vec::new());
         }
@@ -333,7 +343,7 @@ impl Db {
         for user in users {
             query = query.bind(user.0);
         }
-        let rows = query.fetch_all(&self.pool).await?;
+        let rows = query.fetch_all(&mut *conn).await?;
         rows.iter().map(server_row).collect()
     }
 

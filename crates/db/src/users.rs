@@ -159,6 +159,16 @@ impl Db {
 
     /// One page of users matching `query`, and how many match in all.
     pub async fn list_users(&self, query: &UserQuery) -> Result<Page<UserRow>> {
+        let mut conn = self.pool.acquire().await?;
+        self.list_users_on(&mut conn, query).await
+    }
+
+    /// The same, on `conn`: the page and the count share one checkout.
+    pub(crate) async fn list_users_on(
+        &self,
+        conn: &mut AnyConnection,
+        query: &UserQuery,
+    ) -> Result<Page<UserRow>> {
         let mut filters = Vec::new();
         let pattern = query.name_filter.as_deref().map(like_pattern);
         if pattern.is_some() {
@@ -217,12 +227,12 @@ impl Db {
         let rows = bind_filter(self.q_owned(page_sql))
             .bind(limit)
             .bind(offset)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *conn)
             .await?;
         let items = rows.iter().map(user_row).collect::<Result<Vec<_>>>()?;
         let total = self
             .count(
-                &self.pool,
+                &mut *conn,
                 bind_filter(self.q_owned(format!("SELECT COUNT(*) FROM users {filter}"))),
             )
             .await?;

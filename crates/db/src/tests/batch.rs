@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use super::harness::Ctx;
-use crate::{RoleHolder, RoleSpec, ServiceSpec, UserId};
+use crate::{Pagination, RoleHolder, RoleSpec, ServiceSpec, UserId, UserQuery};
 
 fn spec(name: &str) -> RoleSpec {
     RoleSpec {
@@ -82,6 +82,29 @@ pub(crate) async fn batch_groups_and_roles_of_many_users(ctx: Ctx) {
     assert!(db.memberships_of_users(&[]).await.unwrap().is_empty());
     assert!(db.group_names_of_users(&[]).await.unwrap().is_empty());
     assert!(db.roles_of_users(&[]).await.unwrap().is_empty());
+
+    // A page with its memberships and active servers on one connection: the separate
+    // queries' answers.
+    let query = UserQuery {
+        page: Pagination::new(1, 2),
+        ..UserQuery::default()
+    };
+    let listed = db.user_page(&query, true).await.unwrap();
+    let page = db.list_users(&query).await.unwrap();
+    assert_eq!(listed.page, page);
+    let page_ids: Vec<UserId> = page.items.iter().map(|u| u.id).collect();
+    assert_eq!(page_ids.len(), 2);
+    assert_eq!(
+        listed.memberships,
+        db.memberships_of_users(&page_ids).await.unwrap()
+    );
+    assert_eq!(
+        listed.active_servers,
+        db.active_servers_of(&page_ids).await.unwrap()
+    );
+    let without = db.user_page(&query, false).await.unwrap();
+    assert!(without.active_servers.is_empty());
+    assert_eq!(without.memberships, listed.memberships);
 
     // More ids than one IN list holds.
     let many: Vec<UserId> = (0..1200).map(UserId).chain([users[2].id]).collect();

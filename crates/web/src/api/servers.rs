@@ -7,9 +7,9 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use ganymede_core::model::ServerModel;
 use ganymede_core::{Hub, StartOutcome, StopOutcome};
 use http::{HeaderValue, StatusCode};
-use serde_json::Value;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -118,7 +118,7 @@ async fn get_default(
     State(hub): State<Arc<Hub>>,
     Caller(identity): Caller,
     Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ServerModel>, ApiError> {
     Ok(Json(hub.get_server_model(&identity, &name, "").await?))
 }
 
@@ -128,7 +128,7 @@ async fn create_default(
     Caller(identity): Caller,
     Path(name): Path<String>,
     body: String,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<ServerModel>), ApiError> {
     let model = hub.create_server(&identity, &name, "", &body).await?;
     Ok((StatusCode::CREATED, Json(model)))
 }
@@ -139,7 +139,7 @@ async fn edit_default(
     Caller(identity): Caller,
     Path(name): Path<String>,
     body: String,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ServerModel>, ApiError> {
     Ok(Json(hub.edit_server(&identity, &name, "", &body).await?))
 }
 
@@ -148,7 +148,7 @@ async fn get_named(
     State(hub): State<Arc<Hub>>,
     Caller(identity): Caller,
     Path((name, server)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ServerModel>, ApiError> {
     Ok(Json(hub.get_server_model(&identity, &name, &server).await?))
 }
 
@@ -158,7 +158,7 @@ async fn create_named(
     Caller(identity): Caller,
     Path((name, server)): Path<(String, String)>,
     body: String,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<ServerModel>), ApiError> {
     let model = hub.create_server(&identity, &name, &server, &body).await?;
     Ok((StatusCode::CREATED, Json(model)))
 }
@@ -169,7 +169,7 @@ async fn edit_named(
     Caller(identity): Caller,
     Path((name, server)): Path<(String, String)>,
     body: String,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ServerModel>, ApiError> {
     Ok(Json(
         hub.edit_server(&identity, &name, &server, &body).await?,
     ))

@@ -108,7 +108,7 @@ impl PageRequest {
     fn respond(mut self, (items, total): (Vec<Value>, u64)) -> Response {
         self.listing.total = total;
         Json(paginated_body(
-            Value::Array(items),
+            items,
             &self.listing,
             &self.headers,
             &self.uri,

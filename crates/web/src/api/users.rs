@@ -7,9 +7,11 @@ use axum::extract::{OriginalUri, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use ganymede_core::model::UserModel;
 use ganymede_core::{Hub, NewUsers, UserListQuery, UserSort, UserState};
-use http::{HeaderMap, StatusCode, Uri};
-use serde::Deserialize;
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::auth::{Caller, Whoami};
@@ -156,25 +158,55 @@ pub(super) struct Listing {
 }
 
 /// A bare JSON list, or `{"items", "_pagination"}` with a `next` URL for the media type.
-pub(super) fn list_response(
-    items: Vec<Value>,
+pub(super) fn list_response<T: Serialize>(
+    items: Vec<T>,
     listing: &Listing,
     headers: &HeaderMap,
     uri: &Uri,
 ) -> Response {
+    // A user model is about 200 bytes; axum's `Json` starts at 128 bytes and would grow a page
+    // of 200 of them about nine times.
+    let capacity = 256 * items.len() + 256;
     if !listing.paginated {
-        return Json(Value::Array(items)).into_response();
+        return sized_json(&items, capacity);
     }
-    Json(paginated_body(Value::Array(items), listing, headers, uri)).into_response()
+    sized_json(&paginated_body(items, listing, headers, uri), capacity)
+}
+
+/// `Json(value)` written into a buffer of `capacity` bytes.
+fn sized_json<T: Serialize>(value: &T, capacity: usize) -> Response {
+    let mut body = Vec::with_capacity(capacity);
+    match serde_json::to_writer(&mut body, value) {
+        Ok(()) => (
+            [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            body,
+        )
+            .into_response(),
+        // What axum's `Json` answers; models are strings, numbers and string-keyed maps, which
+        // always serialize.
+        Err(error) => {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response()
+        }
+    }
+}
+
+/// JupyterHub's pagination envelope. The keys are in alphabetical order, as the
+/// `serde_json::Map` this used to be wrote them.
+#[derive(Serialize)]
+pub(super) struct Paginated<T> {
+    /// `{"limit", "next", "offset", "total"}`.
+    _pagination: Value,
+    /// The page.
+    items: T,
 }
 
 /// `{"items", "_pagination"}` around a list (or, for `/proxy`, a dict).
-pub(super) fn paginated_body(
-    items: Value,
+pub(super) fn paginated_body<T: Serialize>(
+    items: T,
     listing: &Listing,
     headers: &HeaderMap,
     uri: &Uri,
-) -> Value {
+) -> Paginated<T> {
     let Listing {
         offset,
         limit,
@@ -187,10 +219,10 @@ pub(super) fn paginated_body(
     } else {
         Value::Null
     };
-    json!({
-        "items": items,
-        "_pagination": {"offset": offset, "limit": limit, "total": total, "next": next},
-    })
+    Paginated {
+        _pagination: json!({"offset": offset, "limit": limit, "total": total, "next": next}),
+        items,
+    }
 }
 
 /// The request's own URL with `offset` and `limit` replaced; clients follow it verbatim.
@@ -271,7 +303,7 @@ async fn create_many(
             },
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(Value::Array(models))).into_response())
+    Ok((StatusCode::CREATED, Json(models)).into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -306,11 +338,7 @@ async fn create_one(
         }
         other => other?,
     };
-    Ok((
-        StatusCode::CREATED,
-        Json(models.pop().unwrap_or(Value::Null)),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(models.pop())).into_response())
 }
 
 /// `GET /users/{name}`.
@@ -319,7 +347,7 @@ async fn get_one(
     Caller(identity): Caller,
     Path(name): Path<String>,
     Query(params): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<UserModel>, ApiError> {
     let include_stopped = include_stopped_servers(&params);
     Ok(Json(hub.get_user(&identity, &name, include_stopped).await?))
 }
@@ -330,7 +358,7 @@ async fn patch_one(
     Caller(identity): Caller,
     Path(name): Path<String>,
     body: String,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<UserModel>, ApiError> {
     Ok(Json(hub.patch_user(&identity, &name, &body).await?))
 }
 

@@ -47,7 +47,7 @@ pub(super) async fn home(State(site): State<Arc<Site>>, mut visit: Visit) -> Res
             return site.error(status, Some(&error.to_string()), Some(&mut visit));
         }
     };
-    let servers = server_rows(&site, &name, &model);
+    let servers = server_rows(&site, &name, &model.to_value());
     let extra = context! {
         servers => servers,
         allow_named_servers => false,

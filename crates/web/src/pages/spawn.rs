@@ -76,10 +76,10 @@ async fn server_model(
     };
     match site.hub.get_user(&identity, user, true).await {
         Ok(model) => Ok(model
-            .get("servers")
+            .servers
+            .as_ref()
             .and_then(|s| s.get(server))
-            .cloned()
-            .unwrap_or(Value::Null)),
+            .map_or(Value::Null, |s| s.to_value())),
         Err(error) => Err(core_error(site, visit, &error)),
     }
 }

@@ -274,18 +274,13 @@ impl Hub {
         include_stopped_servers: bool,
     ) -> Result<UserModel, CoreError> {
         let (user, resource) = user_resource(name)?;
-        // The row first, then its groups by id: two indexed lookups; the scope check still
-        // runs for a missing user (no groups), so the caller gets 404 or 403 exactly as for an
-        // existing one.
-        let row = self.db.get_user(user.as_str()).await?;
-        let memberships = match &row {
-            Some(row) => self
-                .db
-                .memberships_of_users(&[row.id])
-                .await?
-                .remove(&row.id)
-                .unwrap_or_default(),
-            None => Memberships::default(),
+        // The row, its groups and roles and its active servers on one connection; the scope
+        // check still runs for a missing user (no groups), so the caller gets 404 or 403
+        // exactly as for an existing one.
+        let detail = self.db.user_detail(user.as_str()).await?;
+        let (row, memberships, active) = match detail {
+            Some(d) => (Some(d.row), d.memberships, Some(d.active_servers)),
+            None => (None, Memberships::default(), None),
         };
         let mut identity = identity.clone();
         identity.learn_groups(user, group_set(&memberships.groups));
@@ -295,7 +290,7 @@ impl Hub {
         let known = Known {
             groups: Some(memberships.groups),
             roles: Some(memberships.roles),
-            ..Known::default()
+            active,
         };
         let mut extras = self
             .extras(&identity, &row, include_stopped_servers, known)

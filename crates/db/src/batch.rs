@@ -185,7 +185,38 @@ pub struct UserPage {
     pub active_servers: Vec<ServerRow>,
 }
 
+/// One user with what its model shows beyond the row.
+#[derive(Debug, Clone)]
+pub struct UserDetail {
+    /// The user.
+    pub row: UserRow,
+    /// Its groups and roles.
+    pub memberships: Memberships,
+    /// Its active servers.
+    pub active_servers: Vec<ServerRow>,
+}
+
 impl Db {
+    /// [`Db::get_user`], [`Db::memberships_of_users`] and [`Db::active_servers_of`] for one
+    /// user, on one connection, as [`Db::user_page`].
+    pub async fn user_detail(&self, name: &str) -> Result<Option<UserDetail>> {
+        let mut conn = self.pool.acquire().await?;
+        let Some(row) = self.get_user_on(&mut conn, name).await? else {
+            return Ok(None);
+        };
+        let memberships = self
+            .memberships_on(&mut conn, &[row.id])
+            .await?
+            .remove(&row.id)
+            .unwrap_or_default();
+        let active_servers = self.active_servers_on(&mut conn, &[row.id]).await?;
+        Ok(Some(UserDetail {
+            row,
+            memberships,
+            active_servers,
+        }))
+    }
+
     /// [`Db::list_users`], [`Db::memberships_of_users`] and, with `active_servers`,
     /// [`Db::active_servers_of`] for the page, on one connection: every return of a pooled
     /// connection costs a round trip to it (sqlx pings it; for SQLite, a hop to its worker

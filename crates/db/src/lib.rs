@@ -39,7 +39,7 @@ mod users;
 mod tests;
 
 pub use activity::ActivityBatch;
-pub use batch::{Memberships, UserPage};
+pub use batch::{Memberships, UserDetail, UserPage};
 pub use clock::Clock;
 pub use db::{Db, hash_token};
 pub use dialect::Dialect;

@@ -137,6 +137,20 @@ impl Db {
         row.as_ref().map(user_row).transpose()
     }
 
+    /// The same, on `conn` (with the rest of a user's model).
+    pub(crate) async fn get_user_on(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        name: &str,
+    ) -> Result<Option<UserRow>> {
+        let row = self
+            .q(select_users!("WHERE name = ?"))
+            .bind(name.to_owned())
+            .fetch_optional(conn)
+            .await?;
+        row.as_ref().map(user_row).transpose()
+    }
+
     /// The user with this id.
     pub async fn get_user_by_id(&self, id: UserId) -> Result<Option<UserRow>> {
         let row = self

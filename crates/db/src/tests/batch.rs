@@ -106,6 +106,19 @@ pub(crate) async fn batch_groups_and_roles_of_many_users(ctx: Ctx) {
     assert!(without.active_servers.is_empty());
     assert_eq!(without.memberships, listed.memberships);
 
+    // One user with its memberships and active servers on one connection: the same answers.
+    for user in &users {
+        let detail = db.user_detail(&user.name).await.unwrap().unwrap();
+        assert_eq!(&detail.row, user);
+        let mut memberships = db.memberships_of_users(&[user.id]).await.unwrap();
+        assert_eq!(Some(detail.memberships), memberships.remove(&user.id));
+        assert_eq!(
+            detail.active_servers,
+            db.active_servers_of(&[user.id]).await.unwrap()
+        );
+    }
+    assert!(db.user_detail("nobody").await.unwrap().is_none());
+
     // More ids than one IN list holds.
     let many: Vec<UserId> = (0..1200).map(UserId).chain([users[2].id]).collect();
     let groups = db.group_names_of_users(&many).await.unwrap();

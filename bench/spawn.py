@@ -8,7 +8,8 @@ side by side in one run. Issue 4's four measurements:
    ready, and the hub's CPU seconds and peak RSS (JupyterHub's proxy counted with it);
 3. login to JupyterLab for the real jupyterhub-singleuser (the default server runs it),
    median of several runs;
-4. activity: users posting `last_activity` to the hub's own port (JUPYTERHUB_API_URL) at
+4. activity: users' servers posting `last_activity`, each with a token of its own, to the
+   hub's own port (JUPYTERHUB_API_URL) at
    the rate of one post per user per minute, and the hub's CPU percent while they do. The
    first minute (every user's first post) is a warm-up and not measured: servers post
    for as long as they run, so the steady state is what costs.
@@ -348,11 +349,23 @@ def login_to_lab(hub, runs):
     return times
 
 
-def activity(hub, users, seconds, warmup, workers=32):
+def activity(hub, users, seconds, warmup, tokens, workers=32):
     names = [f"act{i}" for i in range(users)]
     for i in range(0, users, 100):
         r = hub.call("POST", "/users", json={"usernames": names[i:i + 100]})
         assert r.status_code in (201, 409), f"{hub.name}: create users: {r.status_code} {r.text[:200]}"
+    headers = {name: hub.headers for name in names}
+    if tokens == "server":
+        # Each user's fake server posts with a token of its own, noted as JupyterHub notes a
+        # server's token ("Server at <url>"), so the user's activity is not also recorded.
+        def token_of(name):
+            r = hub.call("POST", f"/users/{name}/tokens", json={"note": f"Server at /user/{name}/",
+                                                                 "scopes": [f"users:activity!user={name}"]})
+            assert r.status_code in (200, 201), f"{hub.name}: token for {name}: {r.status_code} {r.text[:200]}"
+            return name, {"Authorization": f"token {r.json()['token']}"}
+        with cf.ThreadPoolExecutor(8) as pool:
+            headers.update(pool.map(token_of, names))
+        log(f"{hub.name}: {users} server tokens created")
     rate = users / 60.0
     sent, failed = [0], [0]
     lock = threading.Lock()
@@ -362,8 +375,8 @@ def activity(hub, users, seconds, warmup, workers=32):
     def post(name):
         now = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
         # Servers post to JUPYTERHUB_API_URL, the hub's own port, as these do.
-        r = hub.call("POST", f"/users/{name}/activity", session=session, api=hub.server_api,
-                     json={"last_activity": now})
+        r = session.post(f"{hub.server_api}/users/{name}/activity", headers=headers[name],
+                         json={"last_activity": now}, timeout=600)
         with lock:
             sent[0] += 1
             failed[0] += r.status_code != 200
@@ -406,6 +419,9 @@ def main():
     p.add_argument("--lab-runs", type=int, default=5)
     p.add_argument("--activity-users", type=int, default=10000)
     p.add_argument("--activity-seconds", type=int, default=60, help="measured seconds (default 60)")
+    p.add_argument("--activity-tokens", choices=["server", "service"], default="server",
+                   help="what the posts authenticate with: a token per user's server (default), "
+                        "or the bench service's one token")
     p.add_argument("--activity-warmup", type=int, default=60,
                    help="unmeasured seconds of posts first (default 60: every user posts once)")
     p.add_argument("--venv", default=os.environ.get("PEERS_VENV", "/var/cache/ganymede-peers/venv"))
@@ -458,7 +474,7 @@ exec /usr/bin/python3 {fake}
                 log(f"{hub.name}: login to JupyterLab, median {median(res['lab']):.2f} s")
             if args.activity_users:
                 res["activity"] = activity(hub, args.activity_users, args.activity_seconds,
-                                           args.activity_warmup)
+                                           args.activity_warmup, args.activity_tokens)
                 log(f"{hub.name}: activity {res['activity']}")
             res["rss_end"] = sum(rss_mb(p) for p in hub.pids())
             hub.stop()

@@ -5,8 +5,10 @@
 //! is the one read before the entry was built: every write except `last_activity` bumps it, so
 //! a deleted token, user or service, a changed role, group membership or admin flag takes
 //! effect on the next request. Expiry is checked on every use. Entries also age out after
-//! [`MAX_AGE`], which bounds how long a write by another process (which this one cannot see)
-//! goes unnoticed.
+//! [`MAX_AGE`], which bounds how long a write by another process (which this one cannot see:
+//! one hub owns its database, so only a hand-made change) goes unnoticed. The age is longer
+//! than the 5 minutes between a single-user server's activity posts, so a server's token is
+//! resolved once, not on every post.
 //!
 //! Entries are keyed by the SHA-256 of the token, never the token itself, and the map is
 //! cleared when it reaches [`MAX_ENTRIES`], so memory stays bounded without LRU bookkeeping on
@@ -20,11 +22,12 @@ use sha2::{Digest, Sha256};
 
 use crate::identity::{Identity, Principal};
 
-/// Most entries before the map is emptied and refilled by the next misses.
-const MAX_ENTRIES: usize = 10_000;
+/// Most entries before the map is emptied and refilled by the next misses: room for the tokens
+/// of 10,000 running servers and as many other clients, a few kilobytes each at most.
+const MAX_ENTRIES: usize = 30_000;
 
 /// The oldest entry used; writes by other processes take at most this long to be seen.
-const MAX_AGE: TimeDelta = TimeDelta::seconds(10);
+const MAX_AGE: TimeDelta = TimeDelta::minutes(10);
 
 /// The key of a token: its SHA-256.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -30,7 +30,6 @@ type Entry<Id> = (Id, DateTime<Utc>);
 #[derive(Debug, Default)]
 struct Maps {
     generation: u64,
-    entries: usize,
     users: HashMap<Box<str>, Entry<UserId>>,
     servers: HashMap<UserId, HashMap<Box<str>, Entry<ServerId>>>,
 }
@@ -52,15 +51,13 @@ impl Maps {
     fn clear(&mut self) {
         self.users.clear();
         self.servers.clear();
-        self.entries = 0;
     }
 
-    /// Makes room for one more entry.
+    /// Makes room for one more entry. Users with servers count once: they have one or a few.
     fn reserve_one(&mut self) {
-        if self.entries >= MAX_ENTRIES {
+        if self.users.len() + self.servers.len() >= MAX_ENTRIES {
             self.clear();
         }
-        self.entries += 1;
     }
 }
 

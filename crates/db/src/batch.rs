@@ -9,6 +9,7 @@ use crate::db::{Db, IN_BATCH};
 use crate::dialect::placeholders;
 use crate::error::Result;
 use crate::model::{Page, RoleRow, ServerRow, UserId, UserQuery, UserRow};
+use crate::read::{Arg, FromRow, ReadConn};
 use crate::roles::role_row;
 use crate::row::RowExt;
 
@@ -128,14 +129,17 @@ impl Db {
         &self,
         users: &[UserId],
     ) -> Result<HashMap<UserId, Memberships>> {
-        let mut conn = self.pool.acquire().await?;
-        self.memberships_on(&mut conn, users).await
+        let users = users.to_vec();
+        self.with_read_conn(move |db, mut conn| async move {
+            db.memberships_on(&mut conn, &users).await
+        })
+        .await
     }
 
     /// The same, on `conn` (with the rest of a page of user models).
     async fn memberships_on(
         &self,
-        conn: &mut AnyConnection,
+        conn: &mut ReadConn,
         users: &[UserId],
     ) -> Result<HashMap<UserId, Memberships>> {
         let mut out: HashMap<UserId, Memberships> = users
@@ -157,20 +161,37 @@ impl Db {
                  JOIN roles r ON r.id = gr.role_id WHERE ug.user_id IN ({marks})\
                  ) m ORDER BY m.user_id, m.kind, m.name"
             );
-            let mut query = self.q_owned(sql);
-            for _ in 0..3 {
-                query = chunk.iter().fold(query, |q, id| q.bind(id.0));
-            }
-            for row in &query.fetch_all(&mut *conn).await? {
-                let entry = out.entry(UserId(row.int("m.user_id")?)).or_default();
-                let name = row.text("m.name")?;
-                match row.text("m.kind")?.as_str() {
-                    "g" => entry.groups.push(name),
-                    _ => entry.roles.push(name),
+            let args = (0..3)
+                .flat_map(|_| chunk.iter().map(|id| Arg::Int(id.0)))
+                .collect();
+            let rows: Vec<Membership> = conn.fetch_all(self, sql, args).await?;
+            for Membership { user, group, name } in rows {
+                let entry = out.entry(user).or_default();
+                if group {
+                    entry.groups.push(name);
+                } else {
+                    entry.roles.push(name);
                 }
             }
         }
         Ok(out)
+    }
+}
+
+/// One row of [`Db::memberships_of_users`]'s query: a group (`kind` `g`) or a role (`r`).
+struct Membership {
+    user: UserId,
+    group: bool,
+    name: String,
+}
+
+impl FromRow for Membership {
+    fn from_row(row: &impl RowExt) -> Result<Self> {
+        Ok(Self {
+            user: UserId(row.int("m.user_id")?),
+            group: row.text("m.kind")? == "g",
+            name: row.text("m.name")?,
+        })
     }
 }
 
@@ -200,42 +221,48 @@ impl Db {
     /// [`Db::get_user`], [`Db::memberships_of_users`] and [`Db::active_servers_of`] for one
     /// user, on one connection, as [`Db::user_page`].
     pub async fn user_detail(&self, name: &str) -> Result<Option<UserDetail>> {
-        let mut conn = self.pool.acquire().await?;
-        let Some(row) = self.get_user_on(&mut conn, name).await? else {
-            return Ok(None);
-        };
-        let memberships = self
-            .memberships_on(&mut conn, &[row.id])
-            .await?
-            .remove(&row.id)
-            .unwrap_or_default();
-        let active_servers = self.active_servers_on(&mut conn, &[row.id]).await?;
-        Ok(Some(UserDetail {
-            row,
-            memberships,
-            active_servers,
-        }))
+        let name = name.to_owned();
+        self.with_read_conn(move |db, mut conn| async move {
+            let Some(row) = db.get_user_on(&mut conn, &name).await? else {
+                return Ok(None);
+            };
+            let memberships = db
+                .memberships_on(&mut conn, &[row.id])
+                .await?
+                .remove(&row.id)
+                .unwrap_or_default();
+            let active_servers = db.active_servers_on(&mut conn, &[row.id]).await?;
+            Ok(Some(UserDetail {
+                row,
+                memberships,
+                active_servers,
+            }))
+        })
+        .await
     }
 
     /// [`Db::list_users`], [`Db::memberships_of_users`] and, with `active_servers`,
-    /// [`Db::active_servers_of`] for the page, on one connection: every return of a pooled
-    /// connection costs a round trip to it (sqlx pings it; for SQLite, a hop to its worker
-    /// thread and back), which was a tenth of a page's cost when each query took its own.
+    /// [`Db::active_servers_of`] for the page, in one [`Db::with_read_conn`]: every return of
+    /// a pooled connection costs a round trip to it (sqlx pings it; for SQLite, a hop to its
+    /// worker thread and back), which was a tenth of a page's cost when each query took its own.
     pub async fn user_page(&self, query: &UserQuery, active_servers: bool) -> Result<UserPage> {
-        let mut conn = self.pool.acquire().await?;
-        let page = self.list_users_on(&mut conn, query).await?;
-        let ids: Vec<UserId> = page.items.iter().map(|u| u.id).collect();
-        let memberships = self.memberships_on(&mut conn, &ids).await?;
-        let active_servers = if active_servers {
-            self.active_servers_on(&mut conn, &ids).await?
-        } else {
-            Vec::new()
-        };
-        Ok(UserPage {
-            page,
-            memberships,
-            active_servers,
+        let query = query.clone();
+        self.with_read_conn(move |db, mut conn| async move {
+            let page = db.list_users_on(&mut conn, &query).await?;
+            let ids: Vec<UserId> = page.items.iter().map(|u| u.id).collect();
+            let memberships = db.memberships_on(&mut conn, &ids).await?;
+            let active_servers = if active_servers {
+                db.active_servers_on(&mut conn, &ids).await?
+            } else {
+                Vec::new()
+            };
+            Ok(UserPage {
+                page,
+                memberships,
+                active_servers,
+            })
         })
+        .await
     }
 }
 

@@ -14,6 +14,7 @@ use crate::clock::{Clock, to_micros};
 use crate::dialect::{DbUrl, Dialect, SqliteTarget, placeholders};
 use crate::error::{BackendError, DbError, Result};
 use crate::model::{Page, Pagination};
+use crate::read::SqliteReaders;
 
 /// A query with `Any` arguments, as [`sqlx::query`] builds it.
 pub(crate) type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>;
@@ -31,6 +32,8 @@ pub struct Db {
     pub(crate) clock: Clock,
     /// Bumped after every write but activity's; see [`Db::write_generation`].
     writes: Arc<AtomicU64>,
+    /// For a SQLite file, the connections of the hot reads ([`Db::with_read_conn`]).
+    pub(crate) readers: Option<Arc<SqliteReaders>>,
 }
 
 /// Rows are inserted in batches of this many per statement.
@@ -70,6 +73,9 @@ impl Db {
 
     /// Closes every connection; later calls fail.
     pub async fn close(&self) {
+        if let Some(readers) = &self.readers {
+            readers.close();
+        }
         self.pool.close().await;
     }
 
@@ -111,11 +117,16 @@ impl Db {
                 url: url.redacted(),
                 source: BackendError::new(source),
             })?;
+        let readers = match &url.sqlite {
+            Some(SqliteTarget::File(path)) => Some(Arc::new(SqliteReaders::new(path.clone()))),
+            Some(SqliteTarget::Memory) | None => None,
+        };
         Ok(Self {
             pool,
             dialect: url.dialect,
             clock: Clock::system(),
             writes: Arc::new(AtomicU64::new(0)),
+            readers,
         })
     }
 

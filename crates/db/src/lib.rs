@@ -11,7 +11,8 @@
 //! One code path serves all three dialects through sqlx's `Any` driver: columns use portable
 //! types (BIGINT microseconds for time, TEXT for JSON, SMALLINT for flags), queries are written
 //! once with `?` placeholders, and the few statements whose syntax differs (upserts, `RETURNING`,
-//! `FOR UPDATE`, `NULLS FIRST`) hold one `match` on [`Dialect`].
+//! `FOR UPDATE`, `NULLS FIRST`) hold one `match` on [`Dialect`]. The hot reads (a page of
+//! users, one user's model) run on rusqlite for a SQLite file; see `read.rs` for why.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -26,6 +27,7 @@ mod groups;
 mod migrate;
 mod model;
 mod oauth;
+mod read;
 mod roles;
 mod row;
 mod servers;

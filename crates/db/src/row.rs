@@ -10,7 +10,7 @@ use crate::clock::from_micros;
 use crate::error::{DbError, Result};
 use crate::model::ServerState;
 
-/// Typed getters over an [`AnyRow`]; `column` is `table.column`, the part after the dot is read.
+/// Typed getters over an [`AnyRow`] or a rusqlite row; `column` is `table.column`, the part after the dot is read.
 pub(crate) trait RowExt {
     fn int(&self, column: &'static str) -> Result<i64>;
     fn opt_int(&self, column: &'static str) -> Result<Option<i64>>;
@@ -76,6 +76,28 @@ impl RowExt for AnyRow {
 
     fn opt_blob(&self, column: &'static str) -> Result<Option<Vec<u8>>> {
         Ok(self.try_get(name(column))?)
+    }
+}
+
+impl RowExt for rusqlite::Row<'_> {
+    fn int(&self, column: &'static str) -> Result<i64> {
+        Ok(self.get(name(column))?)
+    }
+
+    fn opt_int(&self, column: &'static str) -> Result<Option<i64>> {
+        Ok(self.get(name(column))?)
+    }
+
+    fn text(&self, column: &'static str) -> Result<String> {
+        Ok(self.get(name(column))?)
+    }
+
+    fn opt_text(&self, column: &'static str) -> Result<Option<String>> {
+        Ok(self.get(name(column))?)
+    }
+
+    fn opt_blob(&self, column: &'static str) -> Result<Option<Vec<u8>>> {
+        Ok(self.get(name(column))?)
     }
 }
 

@@ -11,6 +11,7 @@ use crate::error::{DbError, Result, Violation, violation};
 use crate::model::{
     Page, Pagination, ServerEventId, ServerEventRow, ServerId, ServerRow, ServerState, UserId,
 };
+use crate::read::{Arg, FromRow, ReadConn};
 use crate::row::{RowExt, check_name, corrupt, to_json};
 
 macro_rules! select_servers {
@@ -48,7 +49,13 @@ pub struct Transition {
     pub message: String,
 }
 
-fn server_row(row: &AnyRow) -> Result<ServerRow> {
+impl FromRow for ServerRow {
+    fn from_row(row: &impl RowExt) -> Result<Self> {
+        server_row(row)
+    }
+}
+
+fn server_row(row: &impl RowExt) -> Result<ServerRow> {
     let port = row
         .opt_int("servers.port")?
         .map(|p| u16::try_from(p).map_err(|_| corrupt("servers.port", format!("port {p}"))))
@@ -321,14 +328,17 @@ impl Db {
     /// The servers of these users that are not stopped or failed (one query for a page of
     /// user models).
     pub async fn active_servers_of(&self, users: &[UserId]) -> Result<Vec<ServerRow>> {
-        let mut conn = self.pool.acquire().await?;
-        self.active_servers_on(&mut conn, users).await
+        let users = users.to_vec();
+        self.with_read_conn(move |db, mut conn| async move {
+            db.active_servers_on(&mut conn, &users).await
+        })
+        .await
     }
 
     /// The same, on `conn` (with the rest of a page of user models).
     pub(crate) async fn active_servers_on(
         &self,
-        conn: &mut sqlx::AnyConnection,
+        conn: &mut ReadConn,
         users: &[UserId],
     ) -> Result<Vec<ServerRow>> {
         if users.is_empty() {
@@ -339,12 +349,8 @@ impl Db {
             "{} WHERE state IN ('queued', 'starting', 'waiting', 'running', 'stopping') AND user_id IN ({marks}) ORDER BY user_id, name",
             select_servers!("").trim_end()
         );
-        let mut query = self.q_owned(sql);
-        for user in users {
-            query = query.bind(user.0);
-        }
-        let rows = query.fetch_all(&mut *conn).await?;
-        rows.iter().map(server_row).collect()
+        let args = users.iter().map(|user| Arg::Int(user.0)).collect();
+        conn.fetch_all(self, sql, args).await
     }
 
     /// One page of a server's state transitions, oldest first.

@@ -5,13 +5,13 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 use sqlx::AnyConnection;
-use sqlx::any::AnyRow;
 
 use crate::clock::to_micros;
 use crate::db::{Db, ExecuteWrite, IN_BATCH, INSERT_BATCH, random_hex};
 use crate::dialect::{Dialect, placeholders};
 use crate::error::{DbError, Result, Violation, violation};
 use crate::model::{Page, UserId, UserQuery, UserRow, UserSort, UserState};
+use crate::read::{Arg, Count, FromRow, ReadConn};
 use crate::row::{RowExt, check_name, flag, to_json};
 
 macro_rules! select_users {
@@ -26,7 +26,7 @@ macro_rules! select_users {
 /// The server states that make a user "active" (everything but stopped and failed).
 const ACTIVE_STATES: &str = "('queued', 'starting', 'waiting', 'running', 'stopping')";
 
-fn user_row(row: &AnyRow) -> Result<UserRow> {
+fn user_row(row: &impl RowExt) -> Result<UserRow> {
     Ok(UserRow {
         id: UserId(row.int("users.id")?),
         name: row.text("users.name")?,
@@ -36,6 +36,12 @@ fn user_row(row: &AnyRow) -> Result<UserRow> {
         cookie_id: row.text("users.cookie_id")?,
         user_info: row.opt_json("users.user_info")?,
     })
+}
+
+impl FromRow for UserRow {
+    fn from_row(row: &impl RowExt) -> Result<Self> {
+        user_row(row)
+    }
 }
 
 /// `%<filter>%` for `LIKE ... ESCAPE '!'`, with the wildcards in the filter escaped.
@@ -140,15 +146,12 @@ impl Db {
     /// The same, on `conn` (with the rest of a user's model).
     pub(crate) async fn get_user_on(
         &self,
-        conn: &mut sqlx::AnyConnection,
+        conn: &mut ReadConn,
         name: &str,
     ) -> Result<Option<UserRow>> {
-        let row = self
-            .q(select_users!("WHERE name = ?"))
-            .bind(name.to_owned())
-            .fetch_optional(conn)
-            .await?;
-        row.as_ref().map(user_row).transpose()
+        let sql = select_users!("WHERE name = ?").to_owned();
+        conn.fetch_optional(self, sql, vec![Arg::Text(name.to_owned())])
+            .await
     }
 
     /// The user with this id.
@@ -173,14 +176,17 @@ impl Db {
 
     /// One page of users matching `query`, and how many match in all.
     pub async fn list_users(&self, query: &UserQuery) -> Result<Page<UserRow>> {
-        let mut conn = self.pool.acquire().await?;
-        self.list_users_on(&mut conn, query).await
+        let query = query.clone();
+        self.with_read_conn(
+            move |db, mut conn| async move { db.list_users_on(&mut conn, &query).await },
+        )
+        .await
     }
 
     /// The same, on `conn`: the page and the count share one checkout.
     pub(crate) async fn list_users_on(
         &self,
-        conn: &mut AnyConnection,
+        conn: &mut ReadConn,
         query: &UserQuery,
     ) -> Result<Page<UserRow>> {
         let mut filters = Vec::new();
@@ -230,26 +236,19 @@ impl Db {
             }
         };
         let (limit, offset) = query.page.sql_args();
-        let bind_filter = |q: crate::db::AnyQuery<'static>| match &pattern {
-            Some(p) => q.bind(p.clone()),
-            None => q,
-        };
+        let filter_args: Vec<Arg> = pattern.into_iter().map(Arg::Text).collect();
         let page_sql = format!(
             concat!(select_users!(), "{} ORDER BY {} LIMIT ? OFFSET ?"),
             filter, order
         );
-        let rows = bind_filter(self.q_owned(page_sql))
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&mut *conn)
-            .await?;
-        let items = rows.iter().map(user_row).collect::<Result<Vec<_>>>()?;
-        let total = self
-            .count(
-                &mut *conn,
-                bind_filter(self.q_owned(format!("SELECT COUNT(*) FROM users {filter}"))),
-            )
-            .await?;
+        let mut page_args = filter_args.clone();
+        page_args.extend([Arg::Int(limit), Arg::Int(offset)]);
+        let items: Vec<UserRow> = conn.fetch_all(self, page_sql, page_args).await?;
+        let count_sql = format!("SELECT COUNT(*) AS n FROM users {filter}");
+        let total = conn
+            .fetch_optional::<Count>(self, count_sql, filter_args)
+            .await?
+            .map_or(0, |count| count.0);
         Ok(Page::new(items, total, query.page))
     }
 

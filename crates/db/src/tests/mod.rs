@@ -7,6 +7,7 @@ mod generation;
 mod groups;
 mod harness;
 mod oauth;
+mod read;
 mod roles;
 mod scale;
 mod schema;
@@ -72,6 +73,8 @@ storage_tests! {
         shares::shares_and_share_codes,
         share_queries::share_lookups_and_bulk_revocation,
         share_queries::roles_set_holders_replaces_one_kind,
+        read::read_sees_committed_writes_while_writing,
+        read::read_fails_after_close,
     ],
     persistent: [
         schema::schema_fresh_database_is_initialized_once,

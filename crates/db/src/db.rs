@@ -10,6 +10,7 @@ use sqlx::AnyConnection;
 use sqlx::any::{AnyPoolOptions, AnyQueryResult, AnyRow};
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 
+use crate::bookmarks::Bookmarks;
 use crate::clock::{Clock, to_micros};
 use crate::dialect::{DbUrl, Dialect, SqliteTarget, placeholders};
 use crate::error::{BackendError, DbError, Result};
@@ -32,6 +33,8 @@ pub struct Db {
     pub(crate) clock: Clock,
     /// Bumped after every write but activity's; see [`Db::write_generation`].
     writes: Arc<AtomicU64>,
+    /// Where pages of the id-sorted user listings start (`bookmarks.rs`).
+    pub(crate) bookmarks: Arc<Bookmarks>,
     /// For a SQLite file, the connections of the hot reads ([`Db::with_read_conn`]).
     pub(crate) readers: Option<Arc<SqliteReaders>>,
 }
@@ -118,7 +121,7 @@ impl Db {
                 source: BackendError::new(source),
             })?;
         let readers = match &url.sqlite {
-            Some(SqliteTarget::File(path)) => Some(Arc::new(SqliteReaders::new(path.clone()))),
+            Some(SqliteTarget::File(path)) => Some(Arc::new(SqliteReaders::start(path.clone())?)),
             Some(SqliteTarget::Memory) | None => None,
         };
         Ok(Self {
@@ -126,6 +129,7 @@ impl Db {
             dialect: url.dialect,
             clock: Clock::system(),
             writes: Arc::new(AtomicU64::new(0)),
+            bookmarks: Arc::default(),
             readers,
         })
     }

@@ -19,6 +19,7 @@
 
 mod activity;
 mod batch;
+mod bookmarks;
 mod clock;
 mod db;
 mod dialect;

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use serde_json::Value;
 use sqlx::AnyConnection;
 
+use crate::bookmarks::Listing;
 use crate::clock::to_micros;
 use crate::db::{Db, ExecuteWrite, IN_BATCH, INSERT_BATCH, random_hex};
 use crate::dialect::{Dialect, placeholders};
@@ -237,13 +238,46 @@ impl Db {
         };
         let (limit, offset) = query.page.sql_args();
         let filter_args: Vec<Arg> = pattern.into_iter().map(Arg::Text).collect();
+        // Read before the query: a bookmark recorded from it is only as new as this.
+        let generation = self.write_generation();
+        let listing = Listing::of(query);
+        let offset = u64::try_from(offset).unwrap_or(0);
+        let bookmark = listing
+            .as_ref()
+            .and_then(|listing| self.bookmarks.nearest(generation, listing, offset));
+        let mut page_filters = filters;
+        let mut page_args = filter_args.clone();
+        let mut skip = offset;
+        if let Some((at, id)) = bookmark {
+            page_filters.push(format!(
+                "users.id {} ?",
+                if query.descending { "<=" } else { ">=" }
+            ));
+            page_args.push(Arg::Int(id));
+            skip = offset - at;
+        }
+        let page_filter = if page_filters.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", page_filters.join(" AND "))
+        };
         let page_sql = format!(
             concat!(select_users!(), "{} ORDER BY {} LIMIT ? OFFSET ?"),
-            filter, order
+            page_filter, order
         );
-        let mut page_args = filter_args.clone();
-        page_args.extend([Arg::Int(limit), Arg::Int(offset)]);
+        page_args.extend([
+            Arg::Int(limit),
+            Arg::Int(i64::try_from(skip).unwrap_or(i64::MAX)),
+        ]);
         let items: Vec<UserRow> = conn.fetch_all(self, page_sql, page_args).await?;
+        if let (Some(listing), Some(first), Some(last)) = (listing, items.first(), items.last()) {
+            let last_at = offset + (items.len() as u64 - 1);
+            self.bookmarks.record(
+                generation,
+                listing,
+                [(offset, first.id.0), (last_at, last.id.0)],
+            );
+        }
         let count_sql = format!("SELECT COUNT(*) AS n FROM users {filter}");
         let total = conn
             .fetch_optional::<Count>(self, count_sql, filter_args)

@@ -65,7 +65,7 @@ pub enum ServerState {
 }
 
 /// The users list's `state` filter, as JupyterHub's `GET /users?state=`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum UserState {
     /// At least one server is [`ServerState::Running`].
     Ready,

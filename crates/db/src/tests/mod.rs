@@ -75,6 +75,7 @@ storage_tests! {
         share_queries::roles_set_holders_replaces_one_kind,
         read::read_sees_committed_writes_while_writing,
         read::read_fails_after_close,
+        read::read_id_pages_match_the_whole_listing,
     ],
     persistent: [
         schema::schema_fresh_database_is_initialized_once,

@@ -58,3 +58,58 @@ pub(crate) async fn read_fails_after_close(ctx: Ctx) {
     assert!(db.user_detail("alice").await.is_err());
     assert!(db.user_page(&UserQuery::default(), true).await.is_err());
 }
+
+/// Pages of an id-sorted listing, asked for in any order, are the slices of the whole listing,
+/// also after a write has moved every row behind it (the bookmarks of `bookmarks.rs`).
+pub(crate) async fn read_id_pages_match_the_whole_listing(ctx: Ctx) {
+    let db = ctx.db().await;
+    let names: Vec<String> = (0..40).map(|i| format!("p{i:02}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    db.create_users(&refs, false).await.unwrap();
+    db.create_user("other", false).await.unwrap();
+
+    let listings = [
+        UserQuery::default(),
+        UserQuery {
+            descending: true,
+            ..UserQuery::default()
+        },
+        UserQuery {
+            name_filter: Some("p".to_owned()),
+            ..UserQuery::default()
+        },
+    ];
+    let offsets: [u64; 14] = [0, 7, 14, 21, 28, 35, 40, 21, 3, 35, 0, 10, 39, 1];
+    for round in 0..2 {
+        for listing in &listings {
+            let whole = page_names(&db, listing, 0, 100).await;
+            for offset in offsets {
+                let expected: Vec<String> = whole
+                    .iter()
+                    .skip(offset as usize)
+                    .take(7)
+                    .cloned()
+                    .collect();
+                assert_eq!(
+                    page_names(&db, listing, offset, 7).await,
+                    expected,
+                    "round {round}, offset {offset} of {listing:?}"
+                );
+            }
+        }
+        // Every later page moves by one; what was learnt about the old pages must not be used.
+        db.delete_user(&format!("p0{}", 3 + round)).await.unwrap();
+        db.rename_user(&format!("p3{round}"), &format!("zz{round}"))
+            .await
+            .unwrap();
+    }
+}
+
+async fn page_names(db: &crate::Db, listing: &UserQuery, offset: u64, limit: u32) -> Vec<String> {
+    let query = UserQuery {
+        page: Pagination::new(offset, limit),
+        ..listing.clone()
+    };
+    let page = db.user_page(&query, false).await.unwrap();
+    page.page.items.into_iter().map(|user| user.name).collect()
+}

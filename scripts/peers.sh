@@ -29,6 +29,9 @@ PY_REQS=(
   "requests==2.34.2"
   "websocket-client==1.9.2"
   "jupyterhub-idle-culler==2.0.0"
+  # Fernet decoding changed when cryptography moved it to Rust; the auth_state cross-check
+  # (crates/crypt/tests/fernet_crosscheck.rs) holds Ganymede to this release's answers.
+  "cryptography==51.0.1"
 )
 
 log() { echo "[peers] $*" >&2; }

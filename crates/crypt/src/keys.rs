@@ -16,7 +16,7 @@ use base64::engine::general_purpose::URL_SAFE;
 use fernet::Fernet;
 
 use crate::error::{CryptError, KeyError, KeyProblem};
-use crate::{pybase64, pyjson};
+use crate::{pybase64, pyjson, token_base64};
 
 /// The keys from `JUPYTERHUB_CRYPT_KEY`, ready to encrypt and decrypt auth_state.
 ///
@@ -135,9 +135,10 @@ impl CryptKeys {
         let invalid = || CryptError::InvalidToken {
             keys: self.fernets.len(),
         };
-        // Decode as Python does, then hand `fernet` the canonical form: it decodes strictly, and
-        // Python accepts tokens with stray characters or non-canonical final bits.
-        let data = pybase64::urlsafe_b64decode(token).ok_or_else(invalid)?;
+        // Decode as `cryptography` does, then hand `fernet` the canonical form: it decodes
+        // strictly, and `cryptography` accepts whitespace, missing padding and non-canonical
+        // final bits.
+        let data = token_base64::decode(token).ok_or_else(invalid)?;
         if data.len() < 9 || data[0] != 0x80 {
             return Err(invalid());
         }

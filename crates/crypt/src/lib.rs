@@ -25,6 +25,7 @@ mod error;
 mod keys;
 mod pybase64;
 mod pyjson;
+mod token_base64;
 
 pub use error::{CryptError, KeyError, KeyProblem};
 pub use keys::CryptKeys;

@@ -1,4 +1,5 @@
-//! Python's lenient `base64.urlsafe_b64decode`, which JupyterHub uses on keys and tokens.
+//! Python's lenient `base64.urlsafe_b64decode`, which JupyterHub uses on `JUPYTERHUB_CRYPT_KEY`'s
+//! keys (tokens are decoded by `cryptography`: see `token_base64.rs`).
 //!
 //! Python decodes in `binascii.a2b_base64`'s non-strict mode: it maps `-` and `_` to `+` and `/`
 //! (so both alphabets are accepted, even mixed), skips every byte outside the alphabet, stops at

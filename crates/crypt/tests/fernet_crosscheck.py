@@ -55,7 +55,6 @@ async def decrypt_json(ck, token):
 def mangled(ck, data):
     fernet = ck.fernet
     token = fernet.encrypt(data).decode("ascii")
-    first = ck.fernet._fernets[0]
     body = token.rstrip("=")
     last = body[-1]
     # Flip the lowest bit of the last character's value: unused bits when padding follows.
@@ -75,8 +74,10 @@ def mangled(ck, data):
         "last_char_dropped": token[:-1],
         "truncated": token[:8],
         "empty": "",
-        "future_timestamp": first.encrypt_at_time(data, 2**64 - 1).decode("ascii"),
-        "epoch_timestamp": first.encrypt_at_time(data, 0).decode("ascii"),
+        # MultiFernet encrypts with its first key; its public encrypt_at_time (not the private
+        # list of keys, which cryptography 45+ no longer has) sets the timestamp.
+        "future_timestamp": fernet.encrypt_at_time(data, 2**64 - 1).decode("ascii"),
+        "epoch_timestamp": fernet.encrypt_at_time(data, 0).decode("ascii"),
     }
     out = []
     for name, variant in variants.items():

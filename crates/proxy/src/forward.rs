@@ -9,13 +9,14 @@
 //! 6. WebSocket: splice the two upgraded connections as bytes;
 //! 7. response rewrite, activity, metrics; errors become CHP's 404/503 pages.
 
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Instant;
 
 use http::header::{self, HeaderValue};
 use http::{Request, Response, StatusCode, Uri, Version};
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Incoming};
 use percent_encoding::percent_decode_str;
 
 use crate::body::{self, Observed, ProxyBody};
@@ -51,7 +52,7 @@ async fn route_request(
         return json_response(StatusCode::OK, r#"{"status": "OK"}"#);
     }
     let upgrade = headers::is_upgrade_request(req.headers());
-    let log_path = req.uri().path().to_owned();
+    let log_path: Arc<str> = Arc::from(req.uri().path());
     let Ok(decoded) = percent_decode_str(req.uri().path()).decode_utf8() else {
         tracing::warn!(status = 400, path = %log_path, "request path is not UTF-8 once percent-decoded");
         return text_response(
@@ -67,9 +68,9 @@ async fn route_request(
                     .map_or(h, |(h, _)| h)
             })
             .unwrap_or("");
-        format!("/{host}{decoded}")
+        Cow::Owned(format!("/{host}{decoded}"))
     } else {
-        decoded.into_owned()
+        decoded
     };
     let Some(route) = plane.routes.lookup(&lookup_path) else {
         tracing::warn!(status = 404, method = %req.method(), path = %log_path, "no route matches this path");
@@ -89,19 +90,19 @@ async fn route_request(
     let mut req = req;
     let client_upgrade = upgrade.then(|| ClientUpgrade::take(&mut req));
     let (mut parts, incoming) = req.into_parts();
-    let request_host = headers::request_host(&parts.headers, &parts.uri).map(str::to_owned);
+    let request_host = headers::request_host_value(&parts.headers, &parts.uri);
     rewrite_request_headers(
         plane,
         &route,
         &mut parts,
-        request_host.as_deref(),
+        request_host.as_ref(),
         client,
         upgrade,
     );
     parts.uri = uri;
     parts.version = Version::HTTP_11;
-    let log_path: Arc<str> = Arc::from(log_path);
-    let upstream_body = if upgrade {
+    // A request without a body (most GETs) needs no observer: nothing will flow.
+    let upstream_body = if upgrade || incoming.is_end_stream() {
         body::empty()
     } else {
         Observed::request(
@@ -153,7 +154,7 @@ async fn route_request(
         &mut parts.headers,
         status,
         route.target(),
-        request_host.as_deref(),
+        request_host.as_ref().and_then(|host| host.to_str().ok()),
         &plane.forward,
     );
     let body = Observed::response(incoming, Arc::clone(route.activity()), log_path, lease);
@@ -164,7 +165,7 @@ fn rewrite_request_headers(
     plane: &DataPlane,
     route: &Route,
     parts: &mut http::request::Parts,
-    request_host: Option<&str>,
+    request_host: Option<&HeaderValue>,
     client: ClientSide,
     upgrade: bool,
 ) {
@@ -175,9 +176,9 @@ fn rewrite_request_headers(
     }
     // An HTTP/2 client sends `:authority` instead of `Host`; the HTTP/1.1 target needs `Host`.
     if !headers.contains_key(header::HOST)
-        && let Some(value) = request_host.and_then(|h| HeaderValue::from_str(h).ok())
+        && let Some(value) = request_host
     {
-        headers.insert(header::HOST, value);
+        headers.insert(header::HOST, value.clone());
     }
     if plane.forward.x_forward {
         headers::add_x_forwarded(headers, client, upgrade);
@@ -213,7 +214,11 @@ fn upstream_uri(plane: &DataPlane, route: &Route, uri: &Uri) -> Result<Uri, http
     }
     joined.push('/');
     joined.push_str(path);
-    let mut collapsed = collapse_slashes(&joined);
+    let mut collapsed = if joined.contains("//") {
+        collapse_slashes(&joined)
+    } else {
+        joined
+    };
     if let Some(query) = uri.query() {
         collapsed.push('?');
         collapsed.push_str(query);

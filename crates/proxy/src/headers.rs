@@ -163,6 +163,17 @@ pub(crate) fn request_host<'a>(headers: &'a HeaderMap, uri: &'a Uri) -> Option<&
         .or_else(|| uri.authority().map(http::uri::Authority::as_str))
 }
 
+/// [`request_host`] as a header value: the `Host` header shares the request's buffer, so this
+/// copies nothing in the usual case.
+pub(crate) fn request_host_value(headers: &HeaderMap, uri: &Uri) -> Option<HeaderValue> {
+    match headers.get(header::HOST) {
+        Some(host) => Some(host.clone()),
+        None => uri
+            .authority()
+            .and_then(|authority| HeaderValue::from_str(authority.as_str()).ok()),
+    }
+}
+
 /// Removes the cookies named in `names` from the request's `Cookie` headers; a header left
 /// empty is dropped. Names match exactly (cookie names are case-sensitive).
 pub(crate) fn strip_cookies(headers: &mut HeaderMap, names: &[String]) {

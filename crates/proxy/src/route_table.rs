@@ -129,7 +129,11 @@ fn parse_target(target: &str) -> Result<Url, RouteError> {
 impl Activity {
     /// Records traffic at `now_ms`; an older time never moves the clock back.
     pub fn touch(&self, now_ms: i64) {
-        self.0.fetch_max(now_ms, Ordering::Relaxed);
+        // Most requests land in a millisecond already recorded: a plain load then leaves the
+        // cache line shared between the event loops' cores instead of taking it for a write.
+        if self.0.load(Ordering::Relaxed) < now_ms {
+            self.0.fetch_max(now_ms, Ordering::Relaxed);
+        }
     }
 
     /// Records traffic now.

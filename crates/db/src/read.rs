@@ -168,7 +168,9 @@ pub(crate) struct SqliteLease {
 impl SqliteReaders {
     /// Starts the reader threads (their connections open on first use).
     pub(crate) fn start(path: PathBuf) -> Result<Self> {
-        let path: Arc<Path> = path.into();
+        // The pool has opened (or created) the file by now; its absolute path keeps the readers,
+        // which open theirs later, on the same file whatever the working directory is then.
+        let path: Arc<Path> = std::fs::canonicalize(&path).unwrap_or(path).into();
         let (jobs, queue) = flume::unbounded::<Job>();
         let threads = std::thread::available_parallelism()
             .map_or(2, usize::from)

@@ -10,7 +10,8 @@ use crate::clock::from_micros;
 use crate::error::{DbError, Result};
 use crate::model::ServerState;
 
-/// Typed getters over an [`AnyRow`] or a rusqlite row; `column` is `table.column`, the part after the dot is read.
+/// Typed getters over an [`AnyRow`] or a rusqlite row; `column` is `table.column`, the part
+/// after the dot is read.
 pub(crate) trait RowExt {
     fn int(&self, column: &'static str) -> Result<i64>;
     fn opt_int(&self, column: &'static str) -> Result<Option<i64>>;

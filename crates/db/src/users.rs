@@ -45,6 +45,15 @@ impl FromRow for UserRow {
     }
 }
 
+/// `WHERE a AND b ...`, or nothing for no conditions.
+fn where_clause(conditions: &[String]) -> String {
+    if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
+    }
+}
+
 /// `%<filter>%` for `LIKE ... ESCAPE '!'`, with the wildcards in the filter escaped.
 fn like_pattern(filter: &str) -> String {
     let mut out = String::with_capacity(filter.len() + 2);
@@ -216,11 +225,7 @@ impl Db {
             Some(UserState::Active) => filters.push(active),
             Some(UserState::Inactive) => filters.push(format!("NOT {active}")),
         }
-        let filter = if filters.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", filters.join(" AND "))
-        };
+        let filter = where_clause(&filters);
         let dir = if query.descending { "DESC" } else { "ASC" };
         let order = match (query.sort, self.dialect) {
             (UserSort::Id, _) => format!("users.id {dir}"),
@@ -256,11 +261,7 @@ impl Db {
             page_args.push(Arg::Int(id));
             skip = offset - at;
         }
-        let page_filter = if page_filters.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", page_filters.join(" AND "))
-        };
+        let page_filter = where_clause(&page_filters);
         let page_sql = format!(
             concat!(select_users!(), "{} ORDER BY {} LIMIT ? OFFSET ?"),
             page_filter, order

@@ -214,11 +214,7 @@ fn upstream_uri(plane: &DataPlane, route: &Route, uri: &Uri) -> Result<Uri, http
     }
     joined.push('/');
     joined.push_str(path);
-    let mut collapsed = if joined.contains("//") {
-        collapse_slashes(&joined)
-    } else {
-        joined
-    };
+    let mut collapsed = collapse_slashes(joined);
     if let Some(query) = uri.query() {
         collapsed.push('?');
         collapsed.push_str(query);
@@ -241,8 +237,12 @@ fn strip_segments(path: &str, count: usize) -> &str {
     rest
 }
 
-/// Joins like http-proxy's `urlJoin`: runs of `/` become one.
-fn collapse_slashes(path: &str) -> String {
+/// Joins like http-proxy's `urlJoin`: runs of `/` become one. A path without any (the usual
+/// case) is returned as it is, without copying.
+fn collapse_slashes(path: String) -> String {
+    if !path.contains("//") {
+        return path;
+    }
     let mut out = String::with_capacity(path.len());
     let mut previous_slash = false;
     for c in path.chars() {
@@ -309,7 +309,7 @@ mod tests {
             ("/base//user", "/base/user"),
         ];
         for (path, expected) in cases {
-            assert_eq!(collapse_slashes(path), expected);
+            assert_eq!(collapse_slashes(path.to_owned()), expected);
         }
     }
 }

@@ -35,11 +35,7 @@ pub(crate) async fn handle(
 ) -> Result<Response<ProxyBody>, Infallible> {
     let started = Instant::now();
     let response = route_request(&plane, client, req).await;
-    plane
-        .metrics
-        .duration
-        .observe(started.elapsed().as_secs_f64());
-    plane.metrics.count_request(response.status());
+    plane.requests.record(response.status(), started.elapsed());
     Ok(response)
 }
 
@@ -53,31 +49,27 @@ async fn route_request(
     }
     let upgrade = headers::is_upgrade_request(req.headers());
     let log_path: Arc<str> = Arc::from(req.uri().path());
-    let Ok(decoded) = percent_decode_str(req.uri().path()).decode_utf8() else {
-        tracing::warn!(status = 400, path = %log_path, "request path is not UTF-8 once percent-decoded");
-        return text_response(
-            StatusCode::BAD_REQUEST,
-            "Bad Request: the path is not valid percent-encoded UTF-8",
-        );
-    };
-    let lookup_path = if plane.forward.host_routing {
-        let host = headers::request_host(req.headers(), req.uri())
-            .map(|h| {
-                h.rsplit_once(':')
-                    .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
-                    .map_or(h, |(h, _)| h)
-            })
-            .unwrap_or("");
-        Cow::Owned(format!("/{host}{decoded}"))
-    } else {
-        decoded
-    };
-    let Some(route) = plane.routes.lookup(&lookup_path) else {
-        tracing::warn!(status = 404, method = %req.method(), path = %log_path, "no route matches this path");
-        return plane
-            .error_pages
-            .respond(ErrorPageKind::NotFound, req.uri(), upgrade)
-            .await;
+    let host = plane
+        .forward
+        .host_routing
+        .then(|| headers::request_host(req.headers(), req.uri()))
+        .flatten();
+    let route = match find_route(plane, req.uri().path(), host) {
+        Ok(Some(route)) => route,
+        Ok(None) => {
+            tracing::warn!(status = 404, method = %req.method(), path = %log_path, "no route matches this path");
+            return plane
+                .error_pages
+                .respond(ErrorPageKind::NotFound, req.uri(), upgrade)
+                .await;
+        }
+        Err(NotUtf8) => {
+            tracing::warn!(status = 400, path = %log_path, "request path is not UTF-8 once percent-decoded");
+            return text_response(
+                StatusCode::BAD_REQUEST,
+                "Bad Request: the path is not valid percent-encoded UTF-8",
+            );
+        }
     };
     let uri = match upstream_uri(plane, &route, req.uri()) {
         Ok(uri) => uri,
@@ -199,10 +191,55 @@ fn rewrite_request_headers(
     }
 }
 
+/// A request path that is not UTF-8 once percent-decoded.
+#[derive(Debug)]
+pub(crate) struct NotUtf8;
+
+/// The route for a request's raw `path`; with `--host-routing`, `host` (the `Host` header, its
+/// port ignored) is the first segment.
+pub(crate) fn find_route(
+    plane: &DataPlane,
+    path: &str,
+    host: Option<&str>,
+) -> Result<Option<Arc<Route>>, NotUtf8> {
+    let decoded = percent_decode_str(path)
+        .decode_utf8()
+        .map_err(|_| NotUtf8)?;
+    let lookup_path = if plane.forward.host_routing {
+        let host = host
+            .map(|h| {
+                h.rsplit_once(':')
+                    .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+                    .map_or(h, |(h, _)| h)
+            })
+            .unwrap_or("");
+        Cow::Owned(format!("/{host}{decoded}"))
+    } else {
+        decoded
+    };
+    Ok(plane.routes.lookup(&lookup_path))
+}
+
 /// The URL sent to the target, following http-proxy's `prependPath`/`includePrefix` rules.
 fn upstream_uri(plane: &DataPlane, route: &Route, uri: &Uri) -> Result<Uri, http::Error> {
     let target = route.target();
-    let mut path = uri.path();
+    let authority = &target[url::Position::BeforeHost..url::Position::AfterPort];
+    Uri::builder()
+        .scheme(target.scheme())
+        .authority(authority)
+        .path_and_query(upstream_path(plane, route, uri.path(), uri.query()))
+        .build()
+}
+
+/// The path and query sent to the target for a request's `path` and `query`.
+pub(crate) fn upstream_path(
+    plane: &DataPlane,
+    route: &Route,
+    path: &str,
+    query: Option<&str>,
+) -> String {
+    let target = route.target();
+    let mut path = path;
     if !plane.forward.include_prefix {
         let skip = route.prefix().split('/').filter(|s| !s.is_empty()).count()
             - usize::from(plane.forward.host_routing && route.prefix() != "/");
@@ -215,16 +252,11 @@ fn upstream_uri(plane: &DataPlane, route: &Route, uri: &Uri) -> Result<Uri, http
     joined.push('/');
     joined.push_str(path);
     let mut collapsed = collapse_slashes(joined);
-    if let Some(query) = uri.query() {
+    if let Some(query) = query {
         collapsed.push('?');
         collapsed.push_str(query);
     }
-    let authority = &target[url::Position::BeforeHost..url::Position::AfterPort];
-    Uri::builder()
-        .scheme(target.scheme())
-        .authority(authority)
-        .path_and_query(collapsed)
-        .build()
+    collapsed
 }
 
 /// The rest of `path` after its first `count` segments.

@@ -6,16 +6,23 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use crate::config::ForwardOptions;
 
 /// Headers that describe one connection, not the message, and so never cross the proxy.
-const HOP_BY_HOP: [&str; 8] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "http2-settings",
+///
+/// `HeaderName`s, not strings: a string name is parsed and validated on every lookup.
+const HOP_BY_HOP: [HeaderName; 8] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+    HeaderName::from_static("http2-settings"),
 ];
+
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PORT: HeaderName = HeaderName::from_static("x-forwarded-port");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 
 /// Whether a request asks to switch protocols (a WebSocket handshake, in practice).
 pub(crate) fn is_upgrade_request(headers: &HeaderMap) -> bool {
@@ -31,24 +38,28 @@ pub(crate) fn is_upgrade_request(headers: &HeaderMap) -> bool {
 /// Removes hop-by-hop headers and whatever `Connection` names; an upgrade keeps `Upgrade` and
 /// gets `Connection: upgrade` back, since the target must see the handshake.
 pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
-    let upgrade_value = headers.get(header::UPGRADE).cloned();
-    let listed: Vec<HeaderName> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|token| HeaderName::from_bytes(token.trim().as_bytes()).ok())
-        .collect();
-    for name in listed {
-        headers.remove(name);
-    }
-    for name in HOP_BY_HOP {
-        headers.remove(name);
-    }
-    if upgrade {
-        if let Some(value) = upgrade_value {
+    // Most messages carry none of them, or only `Connection`: one pass over the few headers
+    // present is cheaper than eight hashed removals.
+    if headers.keys().any(|name| HOP_BY_HOP.contains(name)) {
+        let upgrade_value = headers.get(header::UPGRADE).cloned();
+        let listed: Vec<HeaderName> = headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|token| HeaderName::from_bytes(token.trim().as_bytes()).ok())
+            .collect();
+        for name in listed {
+            headers.remove(name);
+        }
+        for name in &HOP_BY_HOP {
+            headers.remove(name);
+        }
+        if upgrade && let Some(value) = upgrade_value {
             headers.insert(header::UPGRADE, value);
         }
+    }
+    if upgrade {
         headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
     }
 }
@@ -65,45 +76,52 @@ pub(crate) struct ClientSide {
 /// Adds `X-Forwarded-For/-Port/-Proto` (appended to what a previous proxy sent) and
 /// `X-Forwarded-Host` (kept if already set), the way configurable-http-proxy does.
 pub(crate) fn add_x_forwarded(headers: &mut HeaderMap, client: ClientSide, websocket: bool) {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let port = host
+    let host = headers.get(header::HOST).cloned();
+    let host_text = host.as_ref().and_then(|v| v.to_str().ok()).unwrap_or("");
+    let port = host_text
         .rsplit_once(':')
         .filter(|(_, port)| {
-            !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && !host.ends_with(']')
+            !port.is_empty()
+                && port.bytes().all(|b| b.is_ascii_digit())
+                && !host_text.ends_with(']')
         })
-        .map_or_else(
-            || if client.tls { "443" } else { "80" }.to_owned(),
-            |(_, port)| port.to_owned(),
-        );
-    let proto = match (websocket, client.tls) {
+        .and_then(|(_, port)| HeaderValue::from_str(port).ok())
+        .unwrap_or_else(|| HeaderValue::from_static(if client.tls { "443" } else { "80" }));
+    let proto = HeaderValue::from_static(match (websocket, client.tls) {
         (false, false) => "http",
         (false, true) => "https",
         (true, false) => "ws",
         (true, true) => "wss",
-    };
-    let values = [
-        ("x-forwarded-for", client.ip.map(|ip| ip.to_string())),
-        ("x-forwarded-port", Some(port)),
-        ("x-forwarded-proto", Some(proto.to_owned())),
-    ];
-    for (name, value) in values {
+    });
+    let ip = client.ip.and_then(|ip| {
+        // Formatted on the stack: an address is at most 45 bytes.
+        let mut buffer = [0u8; 64];
+        let mut cursor = std::io::Cursor::new(&mut buffer[..]);
+        std::io::Write::write_fmt(&mut cursor, format_args!("{ip}")).ok()?;
+        let written = usize::try_from(cursor.position()).ok()?;
+        HeaderValue::from_bytes(&buffer[..written]).ok()
+    });
+    for (name, value) in [
+        (X_FORWARDED_FOR, ip),
+        (X_FORWARDED_PORT, Some(port)),
+        (X_FORWARDED_PROTO, Some(proto)),
+    ] {
         let Some(value) = value else { continue };
-        let combined = match headers.get(name).and_then(|v| v.to_str().ok()) {
-            Some(previous) if !previous.is_empty() => format!("{previous},{value}"),
-            _ => value,
+        let combined = match headers.get(&name).map(HeaderValue::as_bytes) {
+            Some(previous) if !previous.is_empty() => {
+                HeaderValue::from_bytes(&[previous, b",", value.as_bytes()].concat()).ok()
+            }
+            _ => Some(value),
         };
-        if let Ok(combined) = HeaderValue::from_str(&combined) {
+        if let Some(combined) = combined {
             headers.insert(name, combined);
         }
     }
-    if !headers.contains_key("x-forwarded-host")
-        && let Ok(host) = HeaderValue::from_str(&host)
-    {
-        headers.insert("x-forwarded-host", host);
+    if !headers.contains_key(X_FORWARDED_HOST) {
+        headers.insert(
+            X_FORWARDED_HOST,
+            host.unwrap_or_else(|| HeaderValue::from_static("")),
+        );
     }
 }
 

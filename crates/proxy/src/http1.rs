@@ -43,6 +43,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::body::ProxyBody;
 use crate::conn::{self, Builders, Opening};
+use crate::fast::{Ended, FastLane};
 
 /// How long a connection must stay quiet after a response (between one and two of these) before
 /// its hyper connection is finished. Longer than the gap between back-to-back requests, so a busy
@@ -276,6 +277,7 @@ pub(crate) async fn serve<T, S>(
     builders: &Builders,
     cancel: CancellationToken,
     ip: Option<IpAddr>,
+    fast: Option<FastLane>,
 ) where
     T: Socket,
     S: hyper::service::Service<
@@ -305,6 +307,17 @@ pub(crate) async fn serve<T, S>(
                     return;
                 }
                 Opening::ShuttingDown => return,
+            }
+        }
+        if let Some(fast) = &fast {
+            let prefix = std::mem::take(&mut socket.prefix);
+            match Box::pin(fast.serve(socket.io, prefix, LINGER, &cancel, &turn.requests)).await {
+                Ended::Idle(io) => {
+                    socket.io = io;
+                    continue;
+                }
+                Ended::Hyper(io, prefix) => socket = Prefixed { prefix, io },
+                Ended::Closed => return,
             }
         }
         // Boxed: the hyper connection and its buffers exist only while this runs, and the

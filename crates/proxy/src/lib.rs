@@ -14,6 +14,7 @@ pub mod config;
 mod conn;
 mod error_page;
 mod event_loops;
+mod fast;
 mod forward;
 mod headers;
 mod http1;

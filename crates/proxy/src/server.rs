@@ -19,6 +19,7 @@ use crate::body::{self, ProxyBody};
 use crate::config::{Listen, ProxyConfig};
 use crate::conn::{self, Builders};
 use crate::event_loops;
+use crate::fast::FastLane;
 use crate::forward;
 use crate::headers::ClientSide;
 use crate::http1;
@@ -306,7 +307,10 @@ impl Proxy {
             tracker.clone(),
             move |_| {
                 let api = Arc::clone(&api);
-                service_fn(move |req| api::handle(Arc::clone(&api), req))
+                (
+                    service_fn(move |req| api::handle(Arc::clone(&api), req)),
+                    None,
+                )
             },
         ));
 
@@ -322,7 +326,7 @@ impl Proxy {
                 move |_| {
                     let metrics = Arc::clone(&metrics);
                     let routes = Arc::clone(&routes);
-                    service_fn(move |req: Request<Incoming>| {
+                    let service = service_fn(move |req: Request<Incoming>| {
                         let response = if req.uri().path() == "/metrics" {
                             let mut response =
                                 Response::new(body::full(metrics.render(routes.len())));
@@ -337,7 +341,8 @@ impl Proxy {
                             forward::text_response(StatusCode::NOT_FOUND, "Not Found")
                         };
                         std::future::ready(Ok::<_, Infallible>(response))
-                    })
+                    });
+                    (service, None)
                 },
             ));
         }
@@ -350,9 +355,10 @@ impl Proxy {
                 cancel.clone(),
                 tracker.clone(),
                 move |_| {
-                    service_fn(move |req: Request<Incoming>| {
+                    let service = service_fn(move |req: Request<Incoming>| {
                         std::future::ready(Ok::<_, Infallible>(redirect_to_https(&req, to_port)))
-                    })
+                    });
+                    (service, None)
                 },
             ));
         }
@@ -387,15 +393,21 @@ pub(crate) async fn serve_public(
     cancel: CancellationToken,
     tracker: TaskTracker,
 ) {
+    let fast = FastLane::applies(&plane);
     accept_loop(listener, tls, builders, cancel, tracker, move |client| {
-        let plane = Arc::clone(&plane);
         let metrics = Arc::clone(&metrics);
         metrics.active_connections.inc();
         let guard = ConnectionGauge(metrics);
-        service_fn(move |req| {
+        let lane = fast.then(|| FastLane {
+            plane: Arc::clone(&plane),
+            client,
+        });
+        let plane = Arc::clone(&plane);
+        let service = service_fn(move |req| {
             let _counted = &guard;
             forward::handle(Arc::clone(&plane), client, req)
-        })
+        });
+        (service, lane)
     })
     .await;
 }
@@ -444,7 +456,8 @@ async fn accept_loop<M, S>(
     tracker: TaskTracker,
     make_service: M,
 ) where
-    M: Fn(ClientSide) -> S + Send + 'static,
+    // The service, and the fast lane for plain connections that may use it.
+    M: Fn(ClientSide) -> (S, Option<FastLane>) + Send + 'static,
     S: hyper::service::Service<
             Request<Incoming>,
             Response = Response<ProxyBody>,
@@ -472,7 +485,7 @@ async fn accept_loop<M, S>(
             ip,
             tls: tls.is_some(),
         };
-        let service = make_service(client);
+        let (service, fast) = make_service(client);
         let builders = Arc::clone(&builders);
         let cancel = cancel.clone();
         let tls = tls.clone();
@@ -481,10 +494,10 @@ async fn accept_loop<M, S>(
         tracker.spawn(async move {
             match (stream, tls) {
                 (Stream::Tcp(stream), None) => {
-                    http1::serve(stream, service, &builders, cancel, ip).await;
+                    http1::serve(stream, service, &builders, cancel, ip, fast).await;
                 }
                 (Stream::Unix(stream), None) => {
-                    http1::serve(stream, service, &builders, cancel, ip).await;
+                    http1::serve(stream, service, &builders, cancel, ip, fast).await;
                 }
                 (Stream::Tcp(stream), Some(tls)) => {
                     Box::pin(conn::serve_tls(stream, tls, service, &builders, cancel, ip)).await;

@@ -7,19 +7,24 @@ use hyper_util::client::legacy::connect::HttpConnector;
 
 use crate::config::{ForwardOptions, ProxyConfig, Timeouts};
 use crate::error_page::ErrorPageService;
-use crate::metrics::Metrics;
+use crate::fast::pool::RawPool;
+use crate::metrics::{Metrics, RequestCounts};
 use crate::store::RouteStore;
 use crate::upstream::Upstream;
 
-/// What every proxied request reads; built once, shared by `Arc`.
+/// What every proxied request reads; one per event loop, shared by `Arc`.
 #[derive(Debug)]
 pub(crate) struct DataPlane {
     pub(crate) routes: Arc<RouteStore>,
     pub(crate) upstream: Arc<Upstream>,
+    /// The fast lane's plain connections to targets (`crate::fast`).
+    pub(crate) fast_pool: RawPool,
     pub(crate) forward: ForwardOptions,
     pub(crate) timeouts: Timeouts,
     pub(crate) error_pages: ErrorPageService,
     pub(crate) metrics: Arc<Metrics>,
+    /// This event loop's share of the request metrics.
+    pub(crate) requests: Arc<RequestCounts>,
 }
 
 /// How long a pooled connection to a target may sit idle.
@@ -36,8 +41,10 @@ impl DataPlane {
             routes,
             error_pages: ErrorPageService::new(config.error_pages.clone(), Arc::clone(&upstream)),
             upstream,
+            fast_pool: RawPool::new(POOL_IDLE_TIMEOUT),
             forward: config.forward.clone(),
             timeouts: config.timeouts,
+            requests: metrics.request_counts(),
             metrics,
         }
     }

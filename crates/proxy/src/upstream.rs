@@ -70,7 +70,9 @@ struct Idle {
 #[derive(Debug)]
 pub(crate) struct Upstream {
     connector: Connector,
-    idle: Mutex<HashMap<PoolKey, Vec<Idle>>>,
+    /// foldhash, not SipHash: keys come from the route table, not from clients, and an
+    /// `Authority` hashes byte by byte (lowercased), twice per request.
+    idle: Mutex<HashMap<PoolKey, Vec<Idle>, foldhash::fast::RandomState>>,
     idle_timeout: Duration,
     returns: AtomicU32,
 }
@@ -99,7 +101,7 @@ impl Upstream {
     pub(crate) fn new(connector: Connector, idle_timeout: Duration) -> Self {
         Self {
             connector,
-            idle: Mutex::new(HashMap::new()),
+            idle: Mutex::new(HashMap::default()),
             idle_timeout,
             returns: AtomicU32::new(0),
         }

@@ -9,6 +9,7 @@ mod bad_input;
 mod cli;
 mod error_target;
 mod event_loops;
+mod fast_lane;
 mod forwarding;
 mod keep_alive;
 mod metrics;

@@ -57,12 +57,18 @@ impl Returning {
     }
 }
 
-/// Streams a body through, recording route activity per frame and logging one line if it breaks.
-pub(crate) struct Observed<B> {
-    inner: B,
+/// Whose traffic a body is, for route activity and the log line when it breaks.
+struct Watch {
     activity: Arc<Activity>,
     direction: Direction,
     path: Arc<str>,
+}
+
+/// Streams a body through, giving its target connection back at the end; a watched body also
+/// records route activity per frame and logs one line if it breaks.
+pub(crate) struct Observed<B> {
+    inner: B,
+    watch: Option<Watch>,
     connection: Returning,
 }
 
@@ -75,9 +81,11 @@ where
     pub(crate) fn request(inner: B, activity: Arc<Activity>, path: Arc<str>) -> ProxyBody {
         Self {
             inner,
-            activity,
-            direction: Direction::Request,
-            path,
+            watch: Some(Watch {
+                activity,
+                direction: Direction::Request,
+                path,
+            }),
             connection: Returning(None),
         }
         .boxed()
@@ -90,12 +98,25 @@ where
         path: Arc<str>,
         lease: Lease,
     ) -> ProxyBody {
-        let ended = inner.is_end_stream();
-        Self {
-            inner,
+        let watch = Watch {
             activity,
             direction: Direction::Response,
             path,
+        };
+        Self::returning(inner, Some(watch), lease)
+    }
+
+    /// A body from a target passed through as it is (an error page, say), giving its connection
+    /// back at the end.
+    pub(crate) fn releasing(inner: B, lease: Lease) -> ProxyBody {
+        Self::returning(inner, None, lease)
+    }
+
+    fn returning(inner: B, watch: Option<Watch>, lease: Lease) -> ProxyBody {
+        let ended = inner.is_end_stream();
+        Self {
+            inner,
+            watch,
             connection: Returning::new(Some(lease), ended),
         }
         .boxed()
@@ -116,8 +137,10 @@ where
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         match Pin::new(&mut self.inner).poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => {
-                if frame.is_data() {
-                    self.activity.touch_now();
+                if frame.is_data()
+                    && let Some(watch) = &self.watch
+                {
+                    watch.activity.touch_now();
                 }
                 // hyper stops polling a body that says it has ended, so look now.
                 let ended = self.inner.is_end_stream();
@@ -126,17 +149,26 @@ where
             }
             Poll::Ready(Some(Err(error))) => {
                 let error: BoxError = error.into();
-                match self.direction {
-                    Direction::Response => tracing::warn!(
-                        path = %self.path,
+                match &self.watch {
+                    Some(Watch {
+                        direction: Direction::Response,
+                        path,
+                        ..
+                    }) => tracing::warn!(
+                        %path,
                         %error,
                         "target broke off the response mid-stream; closing the client connection"
                     ),
-                    Direction::Request => tracing::info!(
-                        path = %self.path,
+                    Some(Watch {
+                        direction: Direction::Request,
+                        path,
+                        ..
+                    }) => tracing::info!(
+                        %path,
                         %error,
                         "client broke off the request body mid-stream"
                     ),
+                    None => {}
                 }
                 Poll::Ready(Some(Err(error)))
             }
@@ -146,54 +178,6 @@ where
             }
             Poll::Pending => Poll::Pending,
         }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
-}
-
-/// A body from a target passed through as it is, giving its connection back at the end.
-pub(crate) struct Releasing<B> {
-    inner: B,
-    connection: Returning,
-}
-
-impl<B> Releasing<B>
-where
-    B: Body<Data = Bytes> + Unpin + Send + Sync + 'static,
-    B::Error: Into<BoxError>,
-{
-    pub(crate) fn wrap(inner: B, lease: Lease) -> ProxyBody {
-        let ended = inner.is_end_stream();
-        Self {
-            inner,
-            connection: Returning::new(Some(lease), ended),
-        }
-        .boxed()
-    }
-}
-
-impl<B> Body for Releasing<B>
-where
-    B: Body<Data = Bytes> + Unpin,
-    B::Error: Into<BoxError>,
-{
-    type Data = Bytes;
-    type Error = BoxError;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        let ended = matches!(polled, Poll::Ready(None)) || self.inner.is_end_stream();
-        self.connection.check(ended);
-        polled.map(|frame| frame.map(|result| result.map_err(Into::into)))
     }
 
     fn is_end_stream(&self) -> bool {

@@ -111,7 +111,7 @@ impl ErrorPageService {
                 .map_err(|_| "timed out".to_owned())?
                 .map_err(|e| e.to_string())?;
         let (parts, incoming) = response.into_parts();
-        let mut out = Response::new(body::Releasing::wrap(incoming, lease));
+        let mut out = Response::new(body::Observed::releasing(incoming, lease));
         *out.status_mut() = status;
         for name in [header::CONTENT_TYPE, header::CONTENT_ENCODING] {
             if let Some(value) = parts.headers.get(&name) {

@@ -298,7 +298,7 @@ mod tests {
     /// Sends a GET and reads the whole body, which gives the connection back.
     async fn fetch(pool: &Arc<Upstream>, uri: &Uri) -> Bytes {
         let (response, lease) = pool.send(get(uri)).await.unwrap();
-        let body = body::Releasing::wrap(response.into_body(), lease);
+        let body = body::Observed::releasing(response.into_body(), lease);
         body.collect().await.unwrap().to_bytes()
     }
 
@@ -317,7 +317,7 @@ mod tests {
         let (uri, connections) = target(Target::Partial).await;
         let pool = pool();
         let (response, lease) = pool.send(get(&uri)).await.unwrap();
-        drop(body::Releasing::wrap(response.into_body(), lease));
+        drop(body::Observed::releasing(response.into_body(), lease));
         let (_response, _lease) = pool.send(get(&uri)).await.unwrap();
         assert_eq!(connections.load(Ordering::SeqCst), 2);
     }

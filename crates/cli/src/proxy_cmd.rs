@@ -30,11 +30,23 @@ struct PidFile(PathBuf);
 
 impl PidFile {
     fn write(path: &Path) -> anyhow::Result<Self> {
-        std::fs::write(path, std::process::id().to_string())
+        write_pid_file(path, std::process::id())
             .with_context(|| format!("cannot write --pid-file {}", path.display()))?;
         tracing::info!("Writing pid {} to {}", std::process::id(), path.display());
         Ok(Self(path.to_owned()))
     }
+}
+
+/// Writes `pid` to `path` whole or not at all: a reader that sees the file (JupyterHub, the next
+/// hub) never reads it empty or half written.
+pub(crate) fn write_pid_file(path: &Path, pid: u32) -> std::io::Result<()> {
+    let mut staging = path.as_os_str().to_owned();
+    staging.push(format!(".{}.tmp", std::process::id()));
+    let staging = PathBuf::from(staging);
+    std::fs::write(&staging, pid.to_string())?;
+    std::fs::rename(&staging, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&staging);
+    })
 }
 
 impl Drop for PidFile {

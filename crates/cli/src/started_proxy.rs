@@ -224,7 +224,7 @@ impl Launch {
             output,
         };
         let pid = running.pid().unwrap_or_default();
-        std::fs::write(&self.pid_file, pid.to_string()).with_context(|| {
+        crate::proxy_cmd::write_pid_file(&self.pid_file, pid).with_context(|| {
             format!(
                 "cannot write the proxy's pid file {} (proxy.pid_file)",
                 self.pid_file.display()

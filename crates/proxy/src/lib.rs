@@ -18,6 +18,7 @@ mod fast;
 mod forward;
 mod headers;
 mod http1;
+mod idle;
 mod metrics;
 pub mod route_table;
 mod server;

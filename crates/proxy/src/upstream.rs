@@ -7,11 +7,8 @@
 //! body itself, when the body has ended ([`Lease::release`]); a body dropped before its end takes
 //! the connection with it, since hyper closes a connection whose response was not read.
 
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{Request, Response, Uri, header};
@@ -22,12 +19,10 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use tower_service::Service as _;
 
 use crate::body::{BoxError, ProxyBody};
+use crate::idle::{IdleConnections, Reusable};
 
 /// The connector: plain TCP for `http://`, rustls for `https://` targets.
 pub(crate) type Connector = HttpsConnector<HttpConnector>;
-
-/// How often a pool return also sweeps every target's idle list, not just its own.
-const SWEEP_EVERY: u32 = 1024;
 
 /// Why a request got no response from its target.
 #[derive(Debug, thiserror::Error)]
@@ -60,21 +55,21 @@ struct PoolKey {
     authority: Authority,
 }
 
-#[derive(Debug)]
-struct Idle {
-    sender: SendRequest<ProxyBody>,
-    since: Instant,
+impl Reusable for SendRequest<ProxyBody> {
+    fn is_closed(&self) -> bool {
+        SendRequest::is_closed(self)
+    }
+
+    fn is_ready(&self) -> bool {
+        SendRequest::is_ready(self)
+    }
 }
 
 /// The pool; shared by `Arc` since every [`Lease`] points back to it.
 #[derive(Debug)]
 pub(crate) struct Upstream {
     connector: Connector,
-    /// foldhash, not SipHash: keys come from the route table, not from clients, and an
-    /// `Authority` hashes byte by byte (lowercased), twice per request.
-    idle: Mutex<HashMap<PoolKey, Vec<Idle>, foldhash::fast::RandomState>>,
-    idle_timeout: Duration,
-    returns: AtomicU32,
+    idle: IdleConnections<PoolKey, SendRequest<ProxyBody>>,
 }
 
 /// A connection in use by one request; returned to the pool by [`Lease::release`].
@@ -93,7 +88,7 @@ impl Lease {
             key,
             sender,
         } = self;
-        upstream.put(key, sender);
+        upstream.idle.put(&key, sender);
     }
 }
 
@@ -101,9 +96,7 @@ impl Upstream {
     pub(crate) fn new(connector: Connector, idle_timeout: Duration) -> Self {
         Self {
             connector,
-            idle: Mutex::new(HashMap::default()),
-            idle_timeout,
-            returns: AtomicU32::new(0),
+            idle: IdleConnections::new(idle_timeout),
         }
     }
 
@@ -135,7 +128,7 @@ impl Upstream {
         );
         // A pooled connection the target closed meanwhile hands the request back unsent; it then
         // goes to the next one, and finally to a new connection.
-        while let Some(mut sender) = self.take(&key) {
+        while let Some(mut sender) = self.idle.take(&key) {
             match sender.try_send_request(req).await {
                 Ok(response) => return Ok((response, self.lease(key, sender))),
                 Err(mut error) => match error.take_message() {
@@ -157,44 +150,6 @@ impl Upstream {
         }
     }
 
-    /// The most recently used idle connection that is ready. Closed and stale ones are dropped;
-    /// one whose previous exchange hyper has not quite wound up yet stays for later.
-    fn take(&self, key: &PoolKey) -> Option<SendRequest<ProxyBody>> {
-        let mut idle = self.idle.lock().ok()?;
-        let list = idle.get_mut(key)?;
-        let now = Instant::now();
-        list.retain(|entry| Self::usable(entry, now, self.idle_timeout));
-        let ready = list.iter().rposition(|entry| entry.sender.is_ready())?;
-        Some(list.swap_remove(ready).sender)
-    }
-
-    fn put(&self, key: PoolKey, sender: SendRequest<ProxyBody>) {
-        if sender.is_closed() {
-            return;
-        }
-        let sweep = self
-            .returns
-            .fetch_add(1, Ordering::Relaxed)
-            .is_multiple_of(SWEEP_EVERY);
-        let Ok(mut idle) = self.idle.lock() else {
-            return;
-        };
-        let now = Instant::now();
-        if sweep {
-            idle.retain(|_, list| {
-                list.retain(|entry| Self::usable(entry, now, self.idle_timeout));
-                !list.is_empty()
-            });
-        }
-        idle.entry(key)
-            .or_default()
-            .push(Idle { sender, since: now });
-    }
-
-    fn usable(entry: &Idle, now: Instant, idle_timeout: Duration) -> bool {
-        !entry.sender.is_closed() && now.duration_since(entry.since) < idle_timeout
-    }
-
     async fn connect(&self, uri: Uri) -> Result<SendRequest<ProxyBody>, UpstreamError> {
         let io = self
             .connector
@@ -214,7 +169,7 @@ impl Upstream {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     use bytes::Bytes;
     use http_body_util::BodyExt;

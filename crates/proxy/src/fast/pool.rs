@@ -1,74 +1,20 @@
 //! Idle keep-alive connections to plain-HTTP targets, for the fast lane; one pool per event loop.
 
-use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
 
 use tokio::net::TcpStream;
 use url::{Host, Url};
 
-/// Every this many returns, connections idle for too long are closed.
-const SWEEP_EVERY: u32 = 1024;
-
-/// Idle connections by `host:port`, each with the time it was returned.
-type IdleMap = HashMap<String, Vec<(TcpStream, Instant)>, foldhash::fast::RandomState>;
+use crate::idle::{IdleConnections, Reusable};
 
 /// Plain TCP connections to targets, by `host:port`.
-#[derive(Debug)]
-pub(crate) struct RawPool {
-    /// foldhash: keys are targets from the route table, not anything a client chose.
-    idle: Mutex<IdleMap>,
-    idle_timeout: Duration,
-    returns: AtomicU32,
-}
+pub(crate) type RawPool = IdleConnections<String, TcpStream>;
 
-impl RawPool {
-    pub(crate) fn new(idle_timeout: Duration) -> Self {
-        Self {
-            idle: Mutex::new(HashMap::default()),
-            idle_timeout,
-            returns: AtomicU32::new(0),
-        }
-    }
-
-    /// The most recently returned connection to `key` that has not been idle too long.
-    pub(crate) fn take(&self, key: &str) -> Option<TcpStream> {
-        let mut idle = self.idle.lock().ok()?;
-        let list = idle.get_mut(key)?;
-        while let Some((stream, since)) = list.pop() {
-            if since.elapsed() < self.idle_timeout {
-                return Some(stream);
-            }
-        }
-        None
-    }
-
-    /// Keeps `stream`, at a message boundary, for the next request to `key`.
-    pub(crate) fn put(&self, key: &str, stream: TcpStream) {
-        let sweep = self
-            .returns
-            .fetch_add(1, Ordering::Relaxed)
-            .is_multiple_of(SWEEP_EVERY);
-        let Ok(mut idle) = self.idle.lock() else {
-            return;
-        };
-        let now = Instant::now();
-        if sweep {
-            let timeout = self.idle_timeout;
-            idle.retain(|_, list| {
-                list.retain(|(_, since)| now.duration_since(*since) < timeout);
-                !list.is_empty()
-            });
-        }
-        match idle.get_mut(key) {
-            Some(list) => list.push((stream, now)),
-            None => {
-                idle.insert(key.to_owned(), vec![(stream, now)]);
-            }
-        }
+/// A closed one shows when it is used; the fast lane then replaces it once.
+impl Reusable for TcpStream {
+    fn is_closed(&self) -> bool {
+        false
     }
 }
 
@@ -102,7 +48,7 @@ mod tests {
         let url: Url = format!("http://{}/", listener.local_addr().unwrap())
             .parse()
             .unwrap();
-        let pool = RawPool::new(Duration::from_secs(60));
+        let pool = RawPool::new(std::time::Duration::from_secs(60));
         let first = connect(&url).await.unwrap();
         let second = connect(&url).await.unwrap();
         let second_port = second.local_addr().unwrap().port();
@@ -116,7 +62,7 @@ mod tests {
         assert!(pool.take("a").is_none());
         assert!(pool.take("b").is_none());
 
-        let expired = RawPool::new(Duration::ZERO);
+        let expired = RawPool::new(std::time::Duration::ZERO);
         expired.put("a", connect(&url).await.unwrap());
         assert!(expired.take("a").is_none());
     }

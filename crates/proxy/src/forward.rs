@@ -178,16 +178,10 @@ fn rewrite_request_headers(
     for (name, value) in &plane.forward.custom_headers {
         headers.insert(name.clone(), value.clone());
     }
-    if plane.forward.change_origin {
-        let target = route.target();
-        let authority = match (target.host_str(), target.port()) {
-            (Some(host), Some(port)) => format!("{host}:{port}"),
-            (Some(host), None) => host.to_owned(),
-            (None, _) => String::new(),
-        };
-        if let Ok(value) = HeaderValue::from_str(&authority) {
-            headers.insert(header::HOST, value);
-        }
+    if plane.forward.change_origin
+        && let Ok(value) = HeaderValue::from_str(crate::headers::target_authority(route.target()))
+    {
+        headers.insert(header::HOST, value);
     }
 }
 
@@ -223,10 +217,9 @@ pub(crate) fn find_route(
 /// The URL sent to the target, following http-proxy's `prependPath`/`includePrefix` rules.
 fn upstream_uri(plane: &DataPlane, route: &Route, uri: &Uri) -> Result<Uri, http::Error> {
     let target = route.target();
-    let authority = &target[url::Position::BeforeHost..url::Position::AfterPort];
     Uri::builder()
         .scheme(target.scheme())
-        .authority(authority)
+        .authority(headers::target_authority(target))
         .path_and_query(upstream_path(plane, route, uri.path(), uri.query()))
         .build()
 }

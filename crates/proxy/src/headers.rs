@@ -8,7 +8,7 @@ use crate::config::ForwardOptions;
 /// Headers that describe one connection, not the message, and so never cross the proxy.
 ///
 /// `HeaderName`s, not strings: a string name is parsed and validated on every lookup.
-const HOP_BY_HOP: [HeaderName; 8] = [
+pub(crate) const HOP_BY_HOP: [HeaderName; 8] = [
     header::CONNECTION,
     HeaderName::from_static("keep-alive"),
     HeaderName::from_static("proxy-connection"),
@@ -64,6 +64,19 @@ pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
     }
 }
 
+/// The port a `Host` value names, if it names one (`[::1]` names none).
+pub(crate) fn host_port(host: &str) -> Option<&str> {
+    host.rsplit_once(':').map(|(_, port)| port).filter(|port| {
+        !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && !host.ends_with(']')
+    })
+}
+
+/// `host:port` of a target URL as it is written, the port left out when it is the default:
+/// what `--change-origin` sends as `Host`, and the key of the pools.
+pub(crate) fn target_authority(target: &url::Url) -> &str {
+    &target[url::Position::BeforeHost..url::Position::AfterPort]
+}
+
 /// What the proxy knows about the client side of a request.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ClientSide {
@@ -78,14 +91,8 @@ pub(crate) struct ClientSide {
 pub(crate) fn add_x_forwarded(headers: &mut HeaderMap, client: ClientSide, websocket: bool) {
     let host = headers.get(header::HOST).cloned();
     let host_text = host.as_ref().and_then(|v| v.to_str().ok()).unwrap_or("");
-    let port = host_text
-        .rsplit_once(':')
-        .filter(|(_, port)| {
-            !port.is_empty()
-                && port.bytes().all(|b| b.is_ascii_digit())
-                && !host_text.ends_with(']')
-        })
-        .and_then(|(_, port)| HeaderValue::from_str(port).ok())
+    let port = host_port(host_text)
+        .and_then(|port| HeaderValue::from_str(port).ok())
         .unwrap_or_else(|| HeaderValue::from_static(if client.tls { "443" } else { "80" }));
     let proto = HeaderValue::from_static(match (websocket, client.tls) {
         (false, false) => "http",

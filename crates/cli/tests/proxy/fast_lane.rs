@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ganymede_testkit::http_client;
+use ganymede_testkit::{ProxyProcess, http_client};
 use reqwest::StatusCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -69,6 +69,14 @@ impl ScriptedTarget {
     }
 }
 
+/// A scripted target behind a proxy from the binary, and a client.
+async fn started() -> anyhow::Result<(ScriptedTarget, ProxyProcess, reqwest::Client)> {
+    let target = ScriptedTarget::start().await?;
+    let proxy = proxy().start().await?;
+    proxy.add_target("/", &target.url).await?;
+    Ok((target, proxy, http_client()?))
+}
+
 async fn serve(mut socket: TcpStream) {
     let mut seen = Vec::new();
     let mut buf = [0u8; 4096];
@@ -91,10 +99,7 @@ async fn serve(mut socket: TcpStream) {
 
 #[tokio::test]
 async fn chunked_and_until_close_bodies_pass_through_whole() -> anyhow::Result<()> {
-    let target = ScriptedTarget::start().await?;
-    let proxy = proxy().start().await?;
-    proxy.add_target("/", &target.url).await?;
-    let client = http_client()?;
+    let (_target, proxy, client) = started().await?;
     for _ in 0..2 {
         let response = client.get(proxy.url("/chunked")).send().await?;
         assert_eq!(response.status(), StatusCode::OK);
@@ -111,10 +116,7 @@ async fn chunked_and_until_close_bodies_pass_through_whole() -> anyhow::Result<(
 
 #[tokio::test]
 async fn a_pooled_connection_the_target_closed_is_replaced_unseen() -> anyhow::Result<()> {
-    let target = ScriptedTarget::start().await?;
-    let proxy = proxy().start().await?;
-    proxy.add_target("/", &target.url).await?;
-    let client = http_client()?;
+    let (target, proxy, client) = started().await?;
     for _ in 0..3 {
         let response = client.get(proxy.url("/once")).send().await?;
         assert_eq!(response.status(), StatusCode::OK);
@@ -126,10 +128,7 @@ async fn a_pooled_connection_the_target_closed_is_replaced_unseen() -> anyhow::R
 
 #[tokio::test]
 async fn interim_answers_are_skipped_and_connection_headers_dropped() -> anyhow::Result<()> {
-    let target = ScriptedTarget::start().await?;
-    let proxy = proxy().start().await?;
-    proxy.add_target("/", &target.url).await?;
-    let client = http_client()?;
+    let (_target, proxy, client) = started().await?;
 
     let response = client.get(proxy.url("/hints")).send().await?;
     assert_eq!(response.status(), StatusCode::OK);
@@ -154,10 +153,7 @@ async fn interim_answers_are_skipped_and_connection_headers_dropped() -> anyhow:
 
 #[tokio::test]
 async fn an_answer_with_both_length_and_chunked_is_a_503() -> anyhow::Result<()> {
-    let target = ScriptedTarget::start().await?;
-    let proxy = proxy().start().await?;
-    proxy.add_target("/", &target.url).await?;
-    let client = http_client()?;
+    let (_target, proxy, client) = started().await?;
     let response = client.get(proxy.url("/smuggle")).send().await?;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     let response = client.get(proxy.url("/hop")).send().await?;

@@ -6,33 +6,17 @@ use std::io::Write as _;
 use http::StatusCode;
 
 use crate::config::ForwardOptions;
-use crate::headers::ClientSide;
+use crate::headers::{ClientSide, HOP_BY_HOP, host_port, target_authority};
 use crate::route_table::Route;
 
 use super::framing::{ChunkedEnd, Framing};
 
-/// Request headers that describe the client's connection and never reach the target.
-const REQUEST_HOP_BY_HOP: [&str; 8] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "http2-settings",
-];
-
-/// The same for responses, but `Transfer-Encoding` stays: the body's framing passes through.
-const RESPONSE_HOP_BY_HOP: [&str; 7] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "upgrade",
-    "http2-settings",
-];
+/// Whether `name` is one of [`HOP_BY_HOP`], the headers that describe one connection.
+fn is_hop_by_hop(name: &str) -> bool {
+    HOP_BY_HOP
+        .iter()
+        .any(|hop| name.eq_ignore_ascii_case(hop.as_str()))
+}
 
 /// What the fast lane needs from a request it takes.
 #[derive(Debug)]
@@ -118,7 +102,7 @@ pub(crate) fn write_request(
     for header in request.headers.iter() {
         let name = header.name;
         let is = |other: &str| name.eq_ignore_ascii_case(other);
-        if REQUEST_HOP_BY_HOP.iter().any(|n| is(n)) || custom(name) {
+        if is_hop_by_hop(name) || custom(name) {
             continue;
         }
         if let Some(index) = forwarded.iter().position(|n| is(n)) {
@@ -132,21 +116,13 @@ pub(crate) fn write_request(
         write_header(out, name.as_bytes(), header.value);
     }
     if forward.change_origin {
-        let target = route.target();
-        let authority = match (target.host_str(), target.port()) {
-            (Some(host), Some(port)) => format!("{host}:{port}"),
-            (Some(host), None) => host.to_owned(),
-            (None, _) => String::new(),
-        };
-        write_header(out, b"host", authority.as_bytes());
+        write_header(out, b"host", target_authority(route.target()).as_bytes());
     }
     if forward.x_forward {
         let port = std::str::from_utf8(host)
             .ok()
-            .and_then(|host| host.rsplit_once(':'))
-            .filter(|(_, port)| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
-            .filter(|_| !host.ends_with(b"]"))
-            .map_or(&b"80"[..], |(_, port)| port.as_bytes());
+            .and_then(host_port)
+            .map_or(&b"80"[..], str::as_bytes);
         let mut ip = Vec::new();
         if let Some(address) = client.ip {
             let _ = write!(ip, "{address}");
@@ -263,9 +239,8 @@ pub(crate) fn write_response(
     out.extend_from_slice(b"\r\n");
     for header in response.headers.iter() {
         let name = header.name;
-        let dropped = RESPONSE_HOP_BY_HOP
-            .iter()
-            .any(|n| name.eq_ignore_ascii_case(n))
+        // `Transfer-Encoding` stays: the body's framing passes through as it is.
+        let dropped = (is_hop_by_hop(name) && !name.eq_ignore_ascii_case("transfer-encoding"))
             || listed
                 .iter()
                 .any(|token| name.as_bytes().eq_ignore_ascii_case(token));

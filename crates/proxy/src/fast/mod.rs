@@ -30,12 +30,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error_page::ErrorPageKind;
 use crate::forward;
-use crate::headers::ClientSide;
+use crate::headers::{ClientSide, target_authority};
 use crate::route_table::Route;
 use crate::state::DataPlane;
 
 use self::framing::Framing;
-use self::head::BadAnswer;
+use self::head::{Answer, BadAnswer};
 
 /// The most headers a message may have, as in hyper: a request with more goes to hyper (which
 /// refuses it), a response with more is an error.
@@ -185,11 +185,13 @@ impl FastLane {
     async fn exchange<T: AsyncRead + AsyncWrite + Unpin>(
         &self,
         client: &mut T,
-        mut exchange: Exchange,
+        exchange: Exchange,
     ) -> io::Result<bool> {
         let plane = &self.plane;
         let route = &exchange.route;
-        let sent = send(plane, route, &exchange.head);
+        // The client's head, written while the target's is parsed.
+        let mut out = Vec::with_capacity(512);
+        let sent = send(plane, route, &exchange.head, &mut out);
         let answered = match plane.timeouts.upstream {
             Some(limit) => tokio::time::timeout(limit, sent).await.unwrap_or_else(|_| {
                 Err(Failure::Io(io::Error::new(
@@ -199,32 +201,13 @@ impl FastLane {
             }),
             None => sent.await,
         };
-        let (mut upstream, mut rbuf, head_len) = match answered {
+        let (mut upstream, mut rbuf, mut answer) = match answered {
             Ok(answered) => answered,
             Err(error) => {
                 tracing::error!(status = 503, path = %exchange.log_path(), target = %route.target(), %error, "target did not answer");
                 return self.error_page(client, &exchange).await;
             }
         };
-        let mut out = std::mem::take(&mut exchange.head);
-        out.clear();
-        let answer = {
-            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-            let mut response = httparse::Response::new(&mut headers);
-            // Parsed before, so complete; parsed again here to keep the borrows short.
-            match response.parse(&rbuf) {
-                Ok(httparse::Status::Complete(_)) => head::write_response(&mut out, &response),
-                _ => Err(BadAnswer::Status(0)),
-            }
-        };
-        let mut answer = match answer {
-            Ok(answer) => answer,
-            Err(error) => {
-                tracing::error!(status = 503, path = %exchange.log_path(), target = %route.target(), %error, "target did not answer");
-                return self.error_page(client, &exchange).await;
-            }
-        };
-        rbuf.advance(head_len);
         self.plane
             .requests
             .record(answer.status, exchange.started.elapsed());
@@ -258,7 +241,9 @@ impl FastLane {
             client.write_all(&rbuf[..n]).await?;
         }
         if reusable {
-            plane.fast_pool.put(pool_key(route.target()), upstream);
+            plane
+                .fast_pool
+                .put(target_authority(route.target()), upstream);
         }
         Ok(!matches!(answer.framing, Framing::UntilClose))
     }
@@ -337,17 +322,21 @@ enum Failure {
     Parse(httparse::Error),
     #[error("the response head is bigger than {MAX_RESPONSE_HEAD} bytes")]
     TooBig,
+    #[error(transparent)]
+    Answer(#[from] BadAnswer),
 }
 
-/// Writes `head` to a pooled connection, or a new one, and reads the response head. A pooled
+/// Writes `head` to a pooled connection, or a new one, reads the response head and writes the
+/// client's into `out`; the returned buffer holds what came after the head. A pooled
 /// connection that turns out closed (the target may close an idle one at any time) is replaced
 /// by a new one once; the request is a `GET`, so sending it again is safe.
 async fn send(
     plane: &DataPlane,
     route: &Route,
     head: &[u8],
-) -> Result<(TcpStream, BytesMut, usize), Failure> {
-    let key = pool_key(route.target());
+    out: &mut Vec<u8>,
+) -> Result<(TcpStream, BytesMut, Answer), Failure> {
+    let key = target_authority(route.target());
     let mut pooled = plane.fast_pool.take(key);
     loop {
         let reused = pooled.is_some();
@@ -355,8 +344,8 @@ async fn send(
             Some(stream) => stream,
             None => connect(plane, route).await?,
         };
-        match round_trip(&mut stream, head).await {
-            Ok((rbuf, head_len)) => return Ok((stream, rbuf, head_len)),
+        match round_trip(&mut stream, head, out).await {
+            Ok((rbuf, answer)) => return Ok((stream, rbuf, answer)),
             Err(Failure::Closed | Failure::Io(_)) if reused => {}
             Err(error) => return Err(error),
         }
@@ -374,8 +363,13 @@ async fn connect(plane: &DataPlane, route: &Route) -> Result<TcpStream, Failure>
     }
 }
 
-/// Sends `head` and reads until a final (not 1xx) response head is complete.
-async fn round_trip(stream: &mut TcpStream, head: &[u8]) -> Result<(BytesMut, usize), Failure> {
+/// Sends `head`, reads until a final (not 1xx) response head is complete and writes the client's
+/// head for it into `out`.
+async fn round_trip(
+    stream: &mut TcpStream,
+    head: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(BytesMut, Answer), Failure> {
     stream.write_all(head).await?;
     let mut rbuf = BytesMut::with_capacity(8192);
     loop {
@@ -395,7 +389,10 @@ async fn round_trip(stream: &mut TcpStream, head: &[u8]) -> Result<(BytesMut, us
                         rbuf.advance(len);
                         continue;
                     }
-                    return Ok((rbuf, len));
+                    out.clear();
+                    let answer = head::write_response(out, &response)?;
+                    rbuf.advance(len);
+                    return Ok((rbuf, answer));
                 }
                 Ok(httparse::Status::Partial) => break,
                 Err(error) => return Err(Failure::Parse(error)),
@@ -415,9 +412,4 @@ fn take_body(framing: &mut Framing, bytes: &[u8]) -> io::Result<usize> {
     framing
         .take(bytes)
         .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))
-}
-
-/// `host:port` as the target URL writes it.
-fn pool_key(target: &url::Url) -> &str {
-    &target[url::Position::BeforeHost..url::Position::AfterPort]
 }
